@@ -1,0 +1,1 @@
+"""Rule modules of this family register on import (see validators/rules/families.py)."""
