@@ -29,7 +29,6 @@ from pypdf.generic import (
     ByteStringObject,
     DictionaryObject,
     IndirectObject,
-    NameObject,
     StreamObject,
     TextStringObject,
 )
@@ -115,7 +114,7 @@ _RDF_DESCRIPTION = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description"
 _PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
 
 _HEADER_WINDOW = 1024
-# A name tree or page tree deeper or wider than this is a trap, not a document.
+# A name tree deeper or wider than this, or that many annotations, is a trap, not a document.
 _MAX_TREE_DEPTH = 64
 _MAX_TREE_NODES = 100_000
 _MAX_ANNOTATIONS = 100_000
@@ -324,7 +323,7 @@ def _collect_embedded_files(reader: PdfReader, catalog: DictionaryObject, max_by
             if seen_annotations > _MAX_ANNOTATIONS:
                 raise PdfError(f"unreadable PDF: more than {_MAX_ANNOTATIONS} annotations")
             annot = _resolve(raw_annot)
-            if not isinstance(annot, DictionaryObject) or annot.get("/Subtype") != "/FileAttachment":
+            if not isinstance(annot, DictionaryObject) or _resolve(annot.get("/Subtype")) != "/FileAttachment":
                 continue
             if "/FS" in annot:
                 reach(annot.raw_get("/FS"), f"annotation(page {page_number})", None)
@@ -585,10 +584,9 @@ def _text(obj: Any) -> str | None:
 
 
 def _name_value(obj: Any) -> str | None:
-    if isinstance(obj, NameObject):
-        return str(obj)[1:] if str(obj).startswith("/") else str(obj)
-    if isinstance(obj, str) and obj:
-        return str(obj).lstrip("/")
+    # Some writers store the name as a string; either way the caller wants it without the slash.
+    if isinstance(obj, str):
+        return str(obj).removeprefix("/") or None
     return None
 
 

@@ -49,11 +49,10 @@ _DOCTYPE_UTF16 = ("<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be
 
 def _declares_dtd(data: bytes) -> bool:
     """A DOCTYPE before the root element, found before libxml2 sees (and expands) anything."""
-    pos = data.find(b"<!DOCTYPE")
-    if pos >= 0:
-        first = _FIRST_TAG.search(data)
-        return first is None or pos < first.start()
-    return any(marker in data for marker in _DOCTYPE_UTF16)
+    first = _FIRST_TAG.search(data)
+    # Without an ASCII-compatible start tag the document may be UTF-16: look at all of it.
+    prolog = data[: first.start()] if first else data
+    return b"<!DOCTYPE" in prolog or any(marker in prolog for marker in _DOCTYPE_UTF16)
 
 
 def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:

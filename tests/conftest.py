@@ -21,7 +21,7 @@ def _run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
 
 
 @pytest.fixture(scope="session")
-def cli():  # noqa: ANN201
+def cli():
     """Run ``eingang`` as a user would, in a fresh interpreter: ``cli("inspect", path)``."""
     return _run_cli
 

@@ -33,7 +33,9 @@ def _line_text(line: InvoiceLine, depth: int = 0) -> list[str]:
     item = line.item.name if line.item and line.item.name else ""
     unit = line.quantity_unit_code or ""
     price = line.price.net_price if line.price and line.price.net_price is not None else ""
-    vat = f"{line.vat.category_code or ''} {line.vat.rate if line.vat.rate is not None else ''}".strip() if line.vat else ""
+    vat = ""
+    if line.vat:
+        vat = f"{line.vat.category_code or ''} {line.vat.rate if line.vat.rate is not None else ''}".strip()
     indent = "  " * depth
     out = [f"    {indent}{line.identifier or '-':>4}  {item[:40]:<40} {line.quantity or ''} {unit} x {price}"
            f" = {line.net_amount if line.net_amount is not None else ''}  [{vat}]"]
@@ -54,7 +56,8 @@ def _text(path: Path, result: ReadResult) -> str:
         + (f", from PDF attachment {src.attachment}" if src.kind == "pdf" else ""),
         f"  number:        {inv.number}  (type {inv.type_code})",
         f"  issue date:    {inv.issue_date}" + (f"   due {inv.due_date}" if inv.due_date else ""),
-        f"  supplier:      {seller}" + (f"  VAT {inv.seller.vat_identifier}" if inv.seller and inv.seller.vat_identifier else ""),
+        f"  supplier:      {seller}"
+        + (f"  VAT {inv.seller.vat_identifier}" if inv.seller and inv.seller.vat_identifier else ""),
         f"  buyer:         {buyer}",
     ]
     if inv.buyer_reference:

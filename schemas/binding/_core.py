@@ -155,32 +155,204 @@ def _table(group: Group) -> Table:
     return group.table() if callable(group.table) else group.table
 
 
+_QNAME = r"[A-Za-z_][\w.-]*:[A-Za-z_][\w.-]*"
+_REL = rf"(?:{_QNAME}(?:/{_QNAME})*(?:/@[\w-]+)?|@[\w-]+)"
+_EQUALS = re.compile(rf"normalize-space\(({_REL})\)='([^']*)'")
+_STEP = re.compile(rf"({_QNAME})(?:\[(.+)\])?")
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at separators outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, i):
+            parts.append(text[start:i])
+            start = i + len(separator)
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+class _Index:
+    """Children by tag, built once per element during one read."""
+
+    def __init__(self) -> None:
+        self._by_element: dict[etree._Element, dict[str, list[etree._Element]]] = {}
+
+    def children(self, element: etree._Element) -> dict[str, list[etree._Element]]:
+        found = self._by_element.get(element)
+        if found is None:
+            found = self._by_element[element] = {}
+            for child in element:
+                found.setdefault(child.tag, []).append(child)  # type: ignore[arg-type]
+        return found
+
+
+@dataclass(frozen=True)
+class _Equals:
+    """``normalize-space(path)='value'``, possibly negated: the predicates binding tables use."""
+
+    path: _ChildSteps
+    value: str
+    negate: bool
+
+    def holds(self, node: etree._Element, index: _Index) -> bool:
+        found = any(" ".join(_text(n).split()) == self.value for n in self.path.select(node, index))
+        return found != self.negate
+
+
+@dataclass(frozen=True)
+class _ChildSteps:
+    """Plain child steps with simple equality predicates, optionally ending in an attribute.
+
+    Walked without XPath: most binding paths have this shape, and reading must stay close
+    to the cost of parsing.
+    """
+
+    steps: tuple[tuple[str, tuple[tuple[_Equals, ...], ...]], ...]  # (tag, any-of groups of all-of)
+    attribute: str | None
+
+    def select(self, element: etree._Element, index: _Index) -> list[Any]:
+        nodes: list[Any] = [element]
+        for tag, alternatives in self.steps:
+            nodes = [c for n in nodes for c in index.children(n).get(tag, ())]
+            if alternatives:
+                nodes = [n for n in nodes if any(all(p.holds(n, index) for p in group) for group in alternatives)]
+        if self.attribute is None:
+            return nodes
+        return [v for n in nodes if (v := n.get(self.attribute)) is not None]
+
+
+@dataclass(frozen=True)
+class _Union:
+    branches: tuple[_ChildSteps, ...]
+
+    def select(self, element: etree._Element, index: _Index) -> list[Any]:
+        return [n for branch in self.branches for n in branch.select(element, index)]
+
+
+class _NotSimple(ValueError):
+    pass
+
+
+def _compile_steps(path: str, ns: Mapping[str, str]) -> _ChildSteps:
+    steps = _split_top(path, "/")
+    attribute = None
+    if steps and steps[-1].startswith("@"):
+        attribute = steps.pop()[1:]
+        if ":" in attribute:
+            raise _NotSimple(path)
+    compiled = []
+    for step in steps:
+        match = _STEP.fullmatch(step)
+        if match is None:
+            raise _NotSimple(path)
+        prefix, local = match[1].split(":")
+        alternatives = []
+        if match[2]:
+            for any_of in _split_top(match[2], " or "):
+                group = []
+                for cond in _split_top(any_of, " and "):
+                    negate = cond.startswith("not(") and cond.endswith(")")
+                    eq = _EQUALS.fullmatch(cond[4:-1] if negate else cond)
+                    if eq is None:
+                        raise _NotSimple(path)
+                    group.append(_Equals(_compile_steps(eq[1], ns), eq[2], negate))
+                alternatives.append(tuple(group))
+        compiled.append((f"{{{ns[prefix]}}}{local}", tuple(alternatives)))
+    if not compiled and attribute is None:
+        raise _NotSimple(path)
+    return _ChildSteps(tuple(compiled), attribute)
+
+
+def _compile(path: str, ns: Mapping[str, str]) -> _ChildSteps | _Union | etree.XPath:
+    try:
+        branches = _split_top(path, "|")
+        if len(branches) == 1:
+            return _compile_steps(path, ns)
+        # Union branches here are siblings or alternatives, so branch order is document order.
+        return _Union(tuple(_compile_steps(b, ns) for b in branches))
+    except _NotSimple:
+        return etree.XPath(path, namespaces=dict(ns), smart_strings=False)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A table prepared for reading: which entries can match, keyed by their first child tag."""
+
+    entries: tuple[tuple[Bind | Group, _ChildSteps | _Union | etree.XPath], ...]
+    by_first_tag: Mapping[str, tuple[int, ...]]
+    always: tuple[int, ...]  # entries that are not plain child paths: evaluated every time
+
+
+def _first_tags(compiled: _ChildSteps | _Union | etree.XPath) -> set[str] | None:
+    if isinstance(compiled, _ChildSteps):
+        return {compiled.steps[0][0]} if compiled.steps else None
+    if isinstance(compiled, _Union):
+        tags: set[str] = set()
+        for branch in compiled.branches:
+            if not branch.steps:
+                return None
+            tags.add(branch.steps[0][0])
+        return tags
+    return None
+
+
 class _Reader:
-    """Compiles XPaths lazily, once per (table entry, namespaces)."""
+    """Reads tables into field values.
+
+    Work is proportional to what the document holds, not to the table size: an entry is
+    only looked at when the element has a child with the entry's first tag. Plain paths
+    are walked over a per-element child index; other paths are evaluated by XPath.
+    """
 
     def __init__(self, namespaces: Mapping[str, str]) -> None:
         self._ns = dict(namespaces)
-        self._xpaths: dict[str, etree.XPath] = {}
+        self._plans: dict[int, _Plan] = {}
 
-    def select(self, element: etree._Element, path: str) -> list[Any]:
-        xpath = self._xpaths.get(path)
-        if xpath is None:
-            xpath = self._xpaths[path] = etree.XPath(path, namespaces=self._ns, smart_strings=False)
-        result = xpath(element)
-        return result if isinstance(result, list) else [result]
+    def _plan(self, table: Table) -> _Plan:
+        plan = self._plans.get(id(table))
+        if plan is None:
+            entries = tuple((entry, _compile(entry.path, self._ns)) for entry in table)
+            by_tag: dict[str, list[int]] = {}
+            always = []
+            for position, (_, compiled) in enumerate(entries):
+                tags = _first_tags(compiled)
+                if tags is None:
+                    always.append(position)
+                else:
+                    for tag in tags:
+                        by_tag.setdefault(tag, []).append(position)
+            plan = _Plan(entries, {t: tuple(p) for t, p in by_tag.items()}, tuple(always))
+            self._plans[id(table)] = plan
+        return plan
 
-    def values(self, element: etree._Element, model: type[BaseModel], table: Table) -> dict[str, Any]:
+    def values(
+        self, element: etree._Element, model: type[BaseModel], table: Table, index: _Index
+    ) -> dict[str, Any]:
         slots = _slots(model)
+        plan = self._plan(table)
+        positions = set(plan.always)
+        for tag in index.children(element):
+            positions.update(plan.by_first_tag.get(tag, ()))
         values: dict[str, Any] = {}
-        for entry in table:
+        for position in sorted(positions):
+            entry, compiled = plan.entries[position]
             slot = slots.get(entry.term)
             if slot is None:
                 raise TypeError(f"{model.__name__} has no field for {entry.term}")
-            nodes = self.select(element, entry.path)
+            if isinstance(compiled, etree.XPath):
+                found = compiled(element)
+                nodes = found if isinstance(found, list) else [found]
+            else:
+                nodes = compiled.select(element, index)
             if not nodes:
                 continue
             if isinstance(entry, Group):
-                produced = [(node, self.values(node, slot.kind, _table(entry))) for node in nodes]
+                produced = [(node, self.values(node, slot.kind, _table(entry), index)) for node in nodes]
                 # An element with none of its group's terms inside carries no business data.
                 produced = [(node, v) for node, v in produced if v]
                 if not produced:
@@ -208,4 +380,4 @@ def read_group(
     element: etree._Element, model: type[BaseModel], table: Table, namespaces: Mapping[str, str]
 ) -> dict[str, Any]:
     """The values of ``model``'s fields found under ``element``, as a dict for model_validate."""
-    return _reader(tuple(sorted(namespaces.items()))).values(element, model, table)
+    return _reader(tuple(sorted(namespaces.items()))).values(element, model, table, _Index())

@@ -117,7 +117,9 @@ SELLER: Table = (
     Bind("BT-28", "ram:SpecifiedLegalOrganization/ram:TradingBusinessName"),
     Group("BG-6", "ram:DefinedTradeContact", _contact("BT-41", "BT-42", "BT-43")),
     Group(
-        "BG-5", "ram:PostalTradeAddress", _address("BT-35", "BT-36", "BT-162", "BT-37", "BT-38", "BT-39", "BT-40")
+        "BG-5",
+        "ram:PostalTradeAddress",
+        _address("BT-35", "BT-36", "BT-162", "BT-37", "BT-38", "BT-39", "BT-40"),
     ),
     Bind("BT-34", "ram:URIUniversalCommunication/ram:URIID"),
     Bind("BT-31", _tax_id("VA")),
@@ -131,7 +133,9 @@ BUYER: Table = (
     Bind("BT-45", "ram:SpecifiedLegalOrganization/ram:TradingBusinessName"),
     Group("BG-9", "ram:DefinedTradeContact", _contact("BT-56", "BT-57", "BT-58")),
     Group(
-        "BG-8", "ram:PostalTradeAddress", _address("BT-50", "BT-51", "BT-163", "BT-52", "BT-53", "BT-54", "BT-55")
+        "BG-8",
+        "ram:PostalTradeAddress",
+        _address("BT-50", "BT-51", "BT-163", "BT-52", "BT-53", "BT-54", "BT-55"),
     ),
     Bind("BT-49", "ram:URIUniversalCommunication/ram:URIID"),
     Bind("BT-48", _tax_id("VA")),
@@ -272,7 +276,11 @@ ITEM: Table = (
     Bind("BT-156", "ram:BuyerAssignedID"),
     Bind("BT-153", "ram:Name"),
     Bind("BT-154", "ram:Description"),
-    Group("BG-32", "ram:ApplicableProductCharacteristic", (Bind("BT-160", "ram:Description"), Bind("BT-161", "ram:Value"))),
+    Group(
+        "BG-32",
+        "ram:ApplicableProductCharacteristic",
+        (Bind("BT-160", "ram:Description"), Bind("BT-161", "ram:Value")),
+    ),
     Bind("BT-158", "ram:DesignatedProductClassification/ram:ClassCode"),
     Bind("BT-159", "ram:OriginTradeCountry/ram:ID"),
 )
@@ -280,7 +288,9 @@ ITEM: Table = (
 _GROSS = "ram:GrossPriceProductTradePrice"
 _NET = "ram:NetPriceProductTradePrice"
 # The base quantity may be written on the net price, the gross price or both: net wins.
-_BASE_QUANTITY = f"{_NET}/ram:BasisQuantity | {_GROSS}/ram:BasisQuantity[not(../../{_NET}/ram:BasisQuantity)]"
+_GROSS_ONLY = f"{_GROSS}/ram:BasisQuantity[not(../../{_NET}/ram:BasisQuantity)]"
+_BASE_QUANTITY = f"{_NET}/ram:BasisQuantity | {_GROSS_ONLY}"
+_BASE_UNIT = f"{_NET}/ram:BasisQuantity/@unitCode | {_GROSS_ONLY}/@unitCode"
 
 # From ram:SpecifiedLineTradeAgreement.
 PRICE: Table = (
@@ -288,7 +298,7 @@ PRICE: Table = (
     Bind("BT-147", f"{_GROSS}/{_PRICE_ALLOWANCE}/ram:ActualAmount"),
     Bind("BT-146", f"{_NET}/ram:ChargeAmount"),
     Bind("BT-149", _BASE_QUANTITY),
-    Bind("BT-150", f"{_NET}/ram:BasisQuantity/@unitCode | {_GROSS}/ram:BasisQuantity[not(../../{_NET}/ram:BasisQuantity)]/@unitCode"),
+    Bind("BT-150", _BASE_UNIT),
 )
 
 _LINE_SETTLEMENT = "ram:SpecifiedLineTradeSettlement"
@@ -324,13 +334,18 @@ LINE: Table = (
         f"{_LINE_SETTLEMENT}/{_CHARGE}",
         _allowance_charge("BT-141", "BT-142", "BT-143", "BT-144", "BT-145"),
     ),
-    Bind("BT-131", f"{_LINE_SETTLEMENT}/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"),
+    Bind(
+        "BT-131",
+        f"{_LINE_SETTLEMENT}/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
+    ),
     Bind("BT-128", f"eg:referenced-id({_LINE_SETTLEMENT}/ram:AdditionalReferencedDocument{_typed('130')})"),
     Bind("BT-133", f"{_LINE_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),
 )
 
 _SUB_LINES = next(name for name in InvoiceLine.model_fields if term_of(InvoiceLine, name) == "BG-DEX-01")
-_LINE_ID = etree.XPath("normalize-space(ram:AssociatedDocumentLineDocument/ram:LineID)", namespaces=NAMESPACES)
+_LINE_ID = etree.XPath(
+    "normalize-space(ram:AssociatedDocumentLineDocument/ram:LineID)", namespaces=NAMESPACES
+)
 _PARENT_LINE_ID = etree.XPath(
     "normalize-space(ram:AssociatedDocumentLineDocument/ram:ParentLineID)", namespaces=NAMESPACES
 )
@@ -388,7 +403,12 @@ INVOICE: Table = (
         "rsm:ExchangedDocument/ram:IncludedNote",
         (Bind("BT-22", "ram:Content"), Bind("BT-21", "ram:SubjectCode")),
     ),
-    Group("BG-25", "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem", LINE, post=_nest_sub_lines),
+    Group(
+        "BG-25",
+        "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem",
+        LINE,
+        post=_nest_sub_lines,
+    ),
     # ram:ApplicableHeaderTradeAgreement
     Bind("BT-10", f"{_AGREEMENT}/ram:BuyerReference"),
     Group("BG-4", f"{_AGREEMENT}/ram:SellerTradeParty", SELLER),
@@ -446,7 +466,11 @@ INVOICE: Table = (
         (
             Bind("BT-25", "ram:IssuerAssignedID"),
             # qdt per the D16B schema; some producers write udt.
-            Bind("BT-26", "ram:FormattedIssueDateTime/qdt:DateTimeString | ram:FormattedIssueDateTime/udt:DateTimeString"),
+            Bind(
+                "BT-26",
+                "ram:FormattedIssueDateTime/qdt:DateTimeString"
+                " | ram:FormattedIssueDateTime/udt:DateTimeString",
+            ),
         ),
     ),
     Bind("BT-19", f"{_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),

@@ -7,13 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
 from schemas.binding import cii, ubl
 from schemas.model import InvoiceLine
 from schemas.reader import Outcome, ReadError, read_invoice
 from schemas.xml import XmlError, parse_xml
-
-from conftest import CORPUS
 
 WHOLE_DOCUMENT_FOLDERS = ("kosit-testsuite", "en16931-examples", "kosit-config-tests")
 INVOICE_ROOTS = {**ubl.ROOTS, **cii.ROOTS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -40,7 +41,7 @@ def test_billion_laughs_is_refused_without_expanding() -> None:
     assert "DTD" in err.reason
 
 
-def test_local_external_entity_is_not_read(tmp_path) -> None:  # noqa: ANN001
+def test_local_external_entity_is_not_read(tmp_path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
     data = (
@@ -55,7 +56,7 @@ def test_network_entity_is_never_fetched() -> None:
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -74,10 +75,8 @@ def test_network_entity_is_never_fetched() -> None:
             f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "{url}">]><Invoice>&e;</Invoice>'.encode(),
             f'<Invoice xmlns:xi="http://www.w3.org/2001/XInclude"><xi:include href="{url}"/></Invoice>'.encode(),
         ):
-            try:
+            with contextlib.suppress(ReadError):
                 read_invoice(data)
-            except ReadError:
-                pass
     finally:
         server.shutdown()
     assert hits == []
