@@ -46,7 +46,9 @@ _EXACT: dict[str, Profile] = {
     f"{_CEN}#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9": Profile.XRECHNUNG_CVD,
     f"{_CEN}#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0": Profile.PEPPOL_BIS,
 }
-_OLD_XRECHNUNG = re.compile(re.escape(_CEN) + r"#(compliant|conformant)#urn:xoev-de:kosit:(standard|extension):xrechnung_\d")
+_OLD_XRECHNUNG = re.compile(
+    re.escape(_CEN) + r"#(compliant|conformant)#urn:xoev-de:kosit:(standard|extension):xrechnung_\d"
+)
 _LEVEL_WORDS = {
     "minimum": Profile.MINIMUM,
     "basicwl": Profile.BASIC_WL,

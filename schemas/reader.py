@@ -18,7 +18,7 @@ from schemas import pdf
 from schemas.binding import BindingError, cii, read_group, ubl
 from schemas.model import Invoice
 from schemas.profile import Profile, profile_of
-from schemas.xml import ParseLimits, XmlError, parse_xml
+from schemas.xml import DEFAULT_LIMITS, ParseLimits, XmlError, parse_xml
 
 __all__ = [
     "Document",
@@ -104,7 +104,7 @@ def _source_from_pdf(found: pdf.PdfExtraction) -> Source:
     )
 
 
-def open_document(data: bytes, limits: ParseLimits = ParseLimits()) -> Document:
+def open_document(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Document:
     """Unwrap, parse and classify; raise ReadError when the bytes hold no readable invoice XML."""
     source = Source(kind="xml")
     attachments: tuple[pdf.EmbeddedFile, ...] = ()
@@ -154,7 +154,7 @@ def read_tree(root: etree._Element, syntax: str) -> Invoice:
         raise ReadError(Outcome.BAD_VALUE, f"{where}: {first['msg']}") from None
 
 
-def read_invoice(data: bytes, limits: ParseLimits = ParseLimits()) -> ReadResult:
+def read_invoice(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> ReadResult:
     document = open_document(data, limits)
     invoice = read_tree(document.root, document.syntax)
     spec = invoice.process_control.specification_identifier if invoice.process_control else None

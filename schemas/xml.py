@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-__all__ = ["ParseLimits", "XmlError", "parse_xml"]
+__all__ = ["DEFAULT_LIMITS", "ParseLimits", "XmlError", "parse_xml"]
 
 
 class XmlError(ValueError):
@@ -27,7 +27,7 @@ class ParseLimits:
     max_depth: int = 256
 
 
-_DEFAULT_LIMITS = ParseLimits()
+DEFAULT_LIMITS = ParseLimits()
 _LIBXML2_MAX_DEPTH = 256
 _DTD_REFUSED = "document declares a DTD, which e-invoices never need (refused for safety)"
 
@@ -65,7 +65,7 @@ def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:
     return False
 
 
-def parse_xml(data: bytes, limits: ParseLimits = _DEFAULT_LIMITS) -> etree._Element:
+def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Element:
     """Parse untrusted bytes into an element tree, or raise XmlError with a one-line reason."""
     if len(data) > limits.max_bytes:
         raise XmlError(f"document too large ({len(data)} bytes, limit {limits.max_bytes})")

@@ -38,6 +38,9 @@ class Bind:
 
     term: str
     path: str
+    # Where an identifier's scheme (BT-n-1) is not the element's ``@schemeID``: a path relative
+    # to the bound element (CII writes BT-18-1 in a sibling ``ram:ReferenceTypeCode``).
+    scheme: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,7 @@ def _binary(node: Any, term: str) -> AttachedBinary:
     return AttachedBinary(content=content, mime_code=node.get("mimeCode"), filename=node.get("filename"))
 
 
-def _convert(node: Any, slot: _Slot, term: str) -> Any:
+def _convert(node: Any, slot: _Slot, term: str, scheme: str | None = None) -> Any:
     kind = slot.kind
     if kind is str:
         return _text(node)
@@ -143,7 +146,9 @@ def _convert(node: Any, slot: _Slot, term: str) -> Any:
     if kind is date:
         return _date(node, term)
     if kind is Identifier:
-        return Identifier(id=_text(node), scheme=None if isinstance(node, str) else node.get("schemeID"))
+        if scheme is None and not isinstance(node, str):
+            scheme = node.get("schemeID")
+        return Identifier(id=_text(node), scheme=scheme)
     if kind is ItemClassification:
         return ItemClassification(id=_text(node), scheme=node.get("listID"), scheme_version=node.get("listVersionID"))
     if kind is AttachedBinary:
@@ -312,6 +317,7 @@ class _Reader:
     def __init__(self, namespaces: Mapping[str, str]) -> None:
         self._ns = dict(namespaces)
         self._plans: dict[int, _Plan] = {}
+        self._paths: dict[str, _ChildSteps | _Union | etree.XPath] = {}
 
     def _plan(self, table: Table) -> _Plan:
         plan = self._plans.get(id(table))
@@ -329,6 +335,17 @@ class _Reader:
             plan = _Plan(entries, {t: tuple(p) for t, p in by_tag.items()}, tuple(always))
             self._plans[id(table)] = plan
         return plan
+
+    def _convert(self, node: Any, slot: _Slot, entry: Bind, index: _Index) -> Any:
+        scheme = None
+        if entry.scheme is not None:
+            compiled = self._paths.get(entry.scheme)
+            if compiled is None:
+                compiled = self._paths[entry.scheme] = _compile(entry.scheme, self._ns)
+            found = compiled(node) if isinstance(compiled, etree.XPath) else compiled.select(node, index)
+            texts = [" ".join(_text(f).split()) for f in (found if isinstance(found, list) else [found])]
+            scheme = next((t for t in texts if t), None)
+        return _convert(node, slot, entry.term, scheme)
 
     def values(
         self, element: etree._Element, model: type[BaseModel], table: Table, index: _Index
@@ -363,11 +380,11 @@ class _Reader:
                 elif slot.name not in values:
                     values[slot.name] = items[0]
             elif slot.many:
-                values.setdefault(slot.name, []).extend(_convert(n, slot, entry.term) for n in nodes)
+                values.setdefault(slot.name, []).extend(self._convert(n, slot, entry, index) for n in nodes)
             elif slot.name not in values:
                 # A term written twice where the model allows it once: the first wins and the
                 # validators report the cardinality breach (it is their rule, not a read error).
-                values[slot.name] = _convert(nodes[0], slot, entry.term)
+                values[slot.name] = self._convert(nodes[0], slot, entry, index)
         return values
 
 

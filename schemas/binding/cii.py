@@ -11,18 +11,17 @@ What CII expresses differently from UBL:
   ``ram:IncludedSupplyChainTradeLineItem`` siblings that name their parent line in
   ``ram:AssociatedDocumentLineDocument/ram:ParentLineID``; ``_nest_sub_lines`` nests them.
 * The schemes of BT-18 and BT-128 are a sibling element (``ram:ReferenceTypeCode``), not a
-  ``@schemeID``; the ``eg:referenced-id`` XPath function below hands the reader one.
+  ``@schemeID``; their ``Bind`` names that element as the scheme path.
 * BT-8 is ``ram:DueDateTypeCode`` (UNTDID 2475: 5, 29, 72) where UBL carries UNTDID 2005
   (3, 35, 432); the code is kept as written, like every code.
 * The XRechnung Extension's third party payment (BG-DEX-09, UBL ``cac:PrepaidPayment``) has no
-  CII binding: the Extension defines it for UBL only (its CII Schematron has no rule for it),
-  and ``ram:SpecifiedAdvancePayment`` is the buyer's own advance payment, a different thing.
-  It is therefore not read from CII.
+  CII binding: the Extension defines it for UBL only (its CII Schematron has no rule for it).
+  ``ram:SpecifiedAdvancePayment`` is the buyer's own advance payment and has neither a type
+  (BT-DEX-001) nor a description (BT-DEX-003), so BG-DEX-09 is not read from CII.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from lxml import etree
@@ -34,40 +33,16 @@ __all__ = ["INVOICE", "NAMESPACES", "ROOTS"]
 
 _RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 _RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
-# Private namespace of the XPath extension function below; no document uses it.
-_EINGANG = "urn:eingang:binding:cii"
 
 NAMESPACES = {
     "rsm": _RSM,
     "ram": _RAM,
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
     "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
-    "eg": _EINGANG,
 }
 ROOTS = {f"{{{_RSM}}}CrossIndustryInvoice": "cii"}
 
 
-def _referenced_id(_context: Any, documents: list[Any]) -> list[etree._Element]:
-    """``eg:referenced-id(ram:AdditionalReferencedDocument)``: the IssuerAssignedID of each
-    document, as a detached copy carrying the document's ``ram:ReferenceTypeCode`` as its
-    ``@schemeID``, so the reader's Identifier conversion finds the scheme (BT-18-1, BT-128-1)."""
-    ids = []
-    for document in documents:
-        if not isinstance(document, etree._Element):
-            continue
-        found = document.find(f"{{{_RAM}}}IssuerAssignedID")
-        if found is None:
-            continue
-        identifier = copy.deepcopy(found)
-        identifier.tail = None
-        scheme = document.find(f"{{{_RAM}}}ReferenceTypeCode")
-        if scheme is not None and (scheme.text or "").strip():
-            identifier.set("schemeID", scheme.text.strip())
-        ids.append(identifier)
-    return ids
-
-
-etree.FunctionNamespace(_EINGANG)["referenced-id"] = _referenced_id
 
 _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
 _AGREEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
@@ -102,7 +77,8 @@ def _address(line_1: str, line_2: str, line_3: str, city: str, post: str, sub: s
 
 def _contact(point: str, phone: str, email: str) -> Table:
     return (
-        # The binding names both for the contact point; PersonName comes first in the schema.
+        # Either may hold the contact point (XRechnung BR-DE-5 accepts both); PersonName
+        # comes first in the schema, so it wins when both are written.
         Bind(point, "ram:PersonName | ram:DepartmentName"),
         Bind(phone, "ram:TelephoneUniversalCommunication/ram:CompleteNumber"),
         Bind(email, "ram:EmailURIUniversalCommunication/ram:URIID"),
@@ -254,7 +230,7 @@ TOTALS: Table = (
     ),
     Bind(
         "BT-111",
-        f"ram:TaxTotalAmount[normalize-space(@currencyID)={_TAX_CURRENCY}"
+        f"ram:TaxTotalAmount[@currencyID and normalize-space(@currencyID)={_TAX_CURRENCY}"
         f" and normalize-space(@currencyID)!={_DOCUMENT_CURRENCY}]",
     ),
     Bind("BT-114", "ram:RoundingAmount"),
@@ -338,7 +314,11 @@ LINE: Table = (
         "BT-131",
         f"{_LINE_SETTLEMENT}/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
     ),
-    Bind("BT-128", f"eg:referenced-id({_LINE_SETTLEMENT}/ram:AdditionalReferencedDocument{_typed('130')})"),
+    Bind(
+        "BT-128",
+        f"{_LINE_SETTLEMENT}/ram:AdditionalReferencedDocument{_typed('130')}/ram:IssuerAssignedID",
+        scheme="../ram:ReferenceTypeCode",
+    ),
     Bind("BT-133", f"{_LINE_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),
 )
 
@@ -417,7 +397,7 @@ INVOICE: Table = (
     Bind("BT-14", f"{_AGREEMENT}/ram:SellerOrderReferencedDocument/ram:IssuerAssignedID"),
     Bind("BT-13", f"{_AGREEMENT}/ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"),
     Bind("BT-12", f"{_AGREEMENT}/ram:ContractReferencedDocument/ram:IssuerAssignedID"),
-    # ram:AdditionalReferencedDocument is BT-17 (type 50), BT-18 (type 130) or BG-24 (916).
+    # ram:AdditionalReferencedDocument is BT-17 (type 50), BT-18 (type 130) or else BG-24 (916).
     Group(
         "BG-24",
         f"{_AGREEMENT}/ram:AdditionalReferencedDocument"
@@ -425,7 +405,11 @@ INVOICE: Table = (
         ADDITIONAL_DOCUMENT,
     ),
     Bind("BT-17", f"{_AGREEMENT}/ram:AdditionalReferencedDocument{_typed('50')}/ram:IssuerAssignedID"),
-    Bind("BT-18", f"eg:referenced-id({_AGREEMENT}/ram:AdditionalReferencedDocument{_typed('130')})"),
+    Bind(
+        "BT-18",
+        f"{_AGREEMENT}/ram:AdditionalReferencedDocument{_typed('130')}/ram:IssuerAssignedID",
+        scheme="../ram:ReferenceTypeCode",
+    ),
     Bind("BT-11", f"{_AGREEMENT}/ram:SpecifiedProcuringProject/ram:ID"),
     # ram:ApplicableHeaderTradeDelivery
     Group("BG-13", _DELIVERY, DELIVERY),

@@ -247,7 +247,11 @@ INVOICE: Table = (
     Bind("BT-9", "cbc:DueDate | cac:PaymentMeans/cbc:PaymentDueDate"),
     Bind("BT-10", "cbc:BuyerReference"),
     # A CreditNote has no ProjectReference: the binding uses a document reference typed 50.
-    Bind("BT-11", "cac:ProjectReference/cbc:ID | cac:AdditionalDocumentReference[normalize-space(cbc:DocumentTypeCode)='50']/cbc:ID"),
+    Bind(
+        "BT-11",
+        "cac:ProjectReference/cbc:ID"
+        " | cac:AdditionalDocumentReference[normalize-space(cbc:DocumentTypeCode)='50']/cbc:ID",
+    ),
     Bind("BT-12", "cac:ContractDocumentReference/cbc:ID"),
     Bind("BT-13", "cac:OrderReference/cbc:ID"),
     Bind("BT-14", "cac:OrderReference/cbc:SalesOrderID"),
