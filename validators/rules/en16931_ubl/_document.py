@@ -1,0 +1,206 @@
+"""Facts about a whole document that many rules ask for, gathered in one walk and reused.
+
+Roughly sixty rules of the model pattern look across the document (``//cac:ClassifiedTaxCategory``,
+the lines of one VAT category, the seller's VAT identifier, ...). Walking the tree once per
+document instead of once per rule keeps a full run well under a millisecond per hundred rules.
+The last document's facts are kept until another document is checked; they describe the tree
+as it was first seen, which is how the rule engine uses a parsed document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from lxml import etree
+
+from validators.rules.en16931_ubl._values import (
+    CAC,
+    CBC,
+    boolean_values,
+    decimal_of,
+    is_vat_scheme,
+    normalized,
+    string_value,
+)
+
+__all__ = ["Category", "Charge", "Document", "Line", "document"]
+
+_TAX_CATEGORY: Final = CAC + "TaxCategory"
+_CLASSIFIED: Final = CAC + "ClassifiedTaxCategory"
+_ALLOWANCE_CHARGE: Final = CAC + "AllowanceCharge"
+_INVOICE_LINE: Final = CAC + "InvoiceLine"
+_CREDIT_NOTE_LINE: Final = CAC + "CreditNoteLine"
+_SELLER: Final = CAC + "AccountingSupplierParty"
+_BUYER: Final = CAC + "AccountingCustomerParty"
+_REPRESENTATIVE: Final = CAC + "TaxRepresentativeParty"
+_TAX_TOTAL: Final = CAC + "TaxTotal"
+_TAX_SUBTOTAL: Final = CAC + "TaxSubtotal"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A cac:TaxCategory or cac:ClassifiedTaxCategory."""
+
+    el: etree._Element
+    code: str  # normalize-space(cbc:ID) of the first id, '' when there is none
+    codes: tuple[str, ...]  # every id, normalized (for ``cbc:ID[normalize-space(.) = 'X']``)
+    ids: tuple[str, ...]  # every id as written (for ``cbc:ID = 'X'``)
+    vat: bool  # its TaxScheme is VAT
+    percents: tuple[Decimal | None, ...]  # xs:decimal of each cbc:Percent
+
+    def rated(self, rate: Decimal) -> bool:
+        return rate in self.percents
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A cac:AllowanceCharge anywhere in the document."""
+
+    el: etree._Element
+    indicators: frozenset[bool]  # xs:boolean values of cbc:ChargeIndicator
+    amounts: tuple[Decimal, ...]  # xs:decimal of each cbc:Amount
+    categories: tuple[Category, ...]
+    document_level: bool  # a child of the root (BG-20/BG-21)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A cac:InvoiceLine or cac:CreditNoteLine."""
+
+    el: etree._Element
+    credit_note: bool
+    net: tuple[Decimal, ...]  # xs:decimal of each cbc:LineExtensionAmount
+    categories: tuple[Category, ...]  # cac:Item/cac:ClassifiedTaxCategory
+    document_level: bool
+
+
+def _category(el: etree._Element) -> Category:
+    ids = [string_value(i) for i in el.iterchildren(CBC + "ID")]
+    return Category(
+        el=el,
+        code=normalized(ids[0]) if ids else "",
+        codes=tuple(normalized(i) for i in ids),
+        ids=tuple(ids),
+        vat=is_vat_scheme(el),
+        percents=tuple(decimal_of(string_value(p)) for p in el.iterchildren(CBC + "Percent")),
+    )
+
+
+def _decimals(el: etree._Element, tag: str) -> tuple[Decimal, ...]:
+    values = (decimal_of(string_value(c)) for c in el.iterchildren(tag))
+    return tuple(v for v in values if v is not None)
+
+
+class Document:
+    """What the cross-document rules need to know, from one walk over the tree."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        categories: dict[etree._Element, Category] = {}
+        self.tax_categories: list[Category] = []
+        self.classified: list[Category] = []
+        charges: list[etree._Element] = []
+        lines: list[etree._Element] = []
+        sellers: list[etree._Element] = []
+        buyers: list[etree._Element] = []
+        representatives: list[etree._Element] = []
+        wanted = (_TAX_CATEGORY, _CLASSIFIED, _ALLOWANCE_CHARGE, _INVOICE_LINE, _CREDIT_NOTE_LINE)
+        for el in root.iter(*wanted, _SELLER, _BUYER, _REPRESENTATIVE):
+            tag = el.tag
+            if tag == _TAX_CATEGORY:
+                categories[el] = category = _category(el)
+                self.tax_categories.append(category)
+            elif tag == _CLASSIFIED:
+                categories[el] = category = _category(el)
+                self.classified.append(category)
+            elif tag == _ALLOWANCE_CHARGE:
+                charges.append(el)
+            elif tag in (_INVOICE_LINE, _CREDIT_NOTE_LINE):
+                lines.append(el)
+            elif tag == _SELLER:
+                sellers.append(el)
+            elif tag == _BUYER:
+                buyers.append(el)
+            else:
+                representatives.append(el)
+        self.charges = [
+            Charge(
+                el=el,
+                indicators=frozenset(boolean_values(el.iterchildren(CBC + "ChargeIndicator"))),
+                amounts=_decimals(el, CBC + "Amount"),
+                categories=tuple(categories[c] for c in el.iterchildren(_TAX_CATEGORY)),
+                document_level=el.getparent() is root,
+            )
+            for el in charges
+        ]
+        self.lines = [
+            Line(
+                el=el,
+                credit_note=el.tag == _CREDIT_NOTE_LINE,
+                net=_decimals(el, CBC + "LineExtensionAmount"),
+                categories=tuple(
+                    categories[c] for item in el.iterchildren(CAC + "Item") for c in item.iterchildren(_CLASSIFIED)
+                ),
+                document_level=el.getparent() is root,
+            )
+            for el in lines
+        ]
+        self.has_invoice_line = any(not line.credit_note for line in self.lines)
+        self.has_credit_note_line = any(line.credit_note for line in self.lines)
+        # VAT breakdown categories: /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory
+        self.breakdown = [
+            categories[c]
+            for total in root.iterchildren(_TAX_TOTAL)
+            for sub in total.iterchildren(_TAX_SUBTOTAL)
+            for c in sub.iterchildren(_TAX_CATEGORY)
+        ]
+        seller_schemes = [s for p in sellers for party in p.iterchildren(CAC + "Party") for s in _schemes(party)]
+        buyer_parties = [party for p in buyers for party in p.iterchildren(CAC + "Party")]
+        # BT-31 as some rules read it: any PartyTaxScheme company id, whatever its scheme.
+        self.seller_tax_id = any(_has_company_id(s) for s in seller_schemes)
+        self.seller_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for s in seller_schemes)
+        self.representative_vat_id = any(
+            _has_company_id(s) and is_vat_scheme(s) for p in representatives for s in _schemes(p)
+        )
+        self.buyer_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for p in buyer_parties for s in _schemes(p))
+        self.buyer_legal_id = any(
+            e.find(CBC + "CompanyID") is not None
+            for p in buyer_parties
+            for e in p.iterchildren(CAC + "PartyLegalEntity")
+        )
+
+    def document_charges(self, charge: bool) -> list[Charge]:
+        """BG-21 (charge=True) or BG-20 (charge=False): root-level AllowanceCharge with that indicator."""
+        return [c for c in self.charges if c.document_level and charge in c.indicators]
+
+    def any_charges(self, charge: bool) -> list[Charge]:
+        """``//cac:AllowanceCharge[cbc:ChargeIndicator = true()/false()]`` at any depth."""
+        return [c for c in self.charges if charge in c.indicators]
+
+    def top_lines(self, credit_note: bool) -> list[Line]:
+        return [line for line in self.lines if line.document_level and line.credit_note == credit_note]
+
+
+def _schemes(party: etree._Element) -> list[etree._Element]:
+    return list(party.iterchildren(CAC + "PartyTaxScheme"))
+
+
+def _has_company_id(scheme: etree._Element) -> bool:
+    return scheme.find(CBC + "CompanyID") is not None
+
+
+_last: tuple[etree._Element | None, Document | None] = (None, None)
+
+
+def document(node: etree._Element) -> Document:
+    """The facts of the document ``node`` belongs to (computed once per document)."""
+    global _last
+    root = node.getroottree().getroot()
+    cached_root, facts = _last  # one tuple read, so a concurrent run never pairs a root with other facts
+    if cached_root is root and facts is not None:
+        return facts
+    facts = Document(root)
+    _last = (root, facts)
+    return facts

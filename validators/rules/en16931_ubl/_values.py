@@ -1,0 +1,190 @@
+"""XPath 2.0 value semantics the CEN rules rely on, written out for lxml elements.
+
+The official tests are XPath 2.0: untyped text compared with a number is cast to xs:double,
+``xs:decimal(...)`` is exact decimal arithmetic, ``round`` goes half towards positive infinity,
+and a comparison with an empty sequence is false. These helpers give exactly that, so the rule
+modules can read like the rule statements. A value that would make the official stylesheet
+stop with a cast error (e.g. ``12,50`` in an amount) is treated here as absent: such documents
+are schema-invalid, and an absent value makes the rule fire instead of aborting the whole run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, Context, Decimal, localcontext
+from functools import cache, wraps
+from typing import Final, ParamSpec, TypeVar
+
+from lxml import etree
+
+__all__ = [
+    "CAC",
+    "CBC",
+    "boolean_values",
+    "children",
+    "clark",
+    "decimal_of",
+    "decimals_after_point",
+    "double_of",
+    "exact",
+    "first_decimal",
+    "first_text",
+    "has",
+    "is_vat_scheme",
+    "normalized",
+    "normalized_first",
+    "round_2",
+    "round_half_up",
+    "string_value",
+    "xs_date",
+]
+
+_CAC_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+_CBC_NS: Final = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+CAC: Final = "{" + _CAC_NS + "}"
+CBC: Final = "{" + _CBC_NS + "}"
+
+_PREFIXES: Final = {"cac": CAC, "cbc": CBC}
+_XML_SPACE: Final = " \t\r\n"
+_SPACE_RUN = re.compile(r"[ \t\r\n]+")
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_DOUBLE = re.compile(r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|INF)|NaN")
+_DATE = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)(Z|[+-]\d\d:\d\d)?")
+_HALF: Final = Decimal("0.5")
+_HUNDRED: Final = Decimal(100)
+
+
+@cache
+def clark(path: str) -> str:
+    """``cac:Price/cbc:PriceAmount`` in Clark notation, for ``find``/``findall``/``iter``."""
+    return "/".join(_PREFIXES[step[:3]] + step[4:] if step[3:4] == ":" else step for step in path.split("/"))
+
+
+def string_value(el: etree._Element) -> str:
+    """The XPath string value of an element: its descendant text, comments excluded."""
+    return "".join(el.itertext())
+
+
+def normalized(text: str) -> str:
+    """``normalize-space``: only the four XML whitespace characters count."""
+    return _SPACE_RUN.sub(" ", text.strip(_XML_SPACE)) if text else ""
+
+
+def children(el: etree._Element, path: str) -> list[etree._Element]:
+    return el.findall(clark(path))
+
+
+def has(el: etree._Element, path: str) -> bool:
+    return el.find(clark(path)) is not None
+
+
+def first_text(el: etree._Element, path: str) -> str | None:
+    """String value of the first node at ``path``, None when there is none."""
+    found = el.find(clark(path))
+    return None if found is None else string_value(found)
+
+
+def normalized_first(el: etree._Element, path: str) -> str:
+    """``normalize-space(path)`` on the first node (the empty string when absent)."""
+    found = el.find(clark(path))
+    return "" if found is None else normalized(string_value(found))
+
+
+def decimal_of(text: str | None) -> Decimal | None:
+    """``xs:decimal(text)``: no exponent, no NaN/INF, surrounding whitespace allowed."""
+    if text is None:
+        return None
+    text = text.strip(_XML_SPACE)
+    return Decimal(text) if _DECIMAL.fullmatch(text) else None
+
+
+def first_decimal(el: etree._Element, path: str) -> Decimal | None:
+    return decimal_of(first_text(el, path))
+
+
+def double_of(text: str | None) -> float | None:
+    """``xs:double(text)``, the cast applied when untyped text meets a number in a comparison."""
+    if text is None:
+        return None
+    text = text.strip(_XML_SPACE)
+    if not _DOUBLE.fullmatch(text):
+        return None
+    return float(text.replace("INF", "inf"))
+
+
+# xs:decimal arithmetic does not round; 1000 digits is exact for any amount an invoice can carry
+# (the default 28 would silently round sums of very long amounts).
+_EXACT: Final = Context(prec=1000)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exact(test: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run a rule test with exact decimal arithmetic, as xs:decimal has."""
+
+    @wraps(test)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(_EXACT):
+            return test(*args, **kwargs)
+
+    return run
+
+
+def round_half_up(value: Decimal) -> Decimal:
+    """XPath ``round``: halves go towards positive infinity (round(-2.5) = -2)."""
+    return (value + _HALF).to_integral_value(rounding=ROUND_FLOOR)
+
+
+def round_2(value: Decimal) -> Decimal:
+    """The rules' ``round(x * 10 * 10) div 100``."""
+    return round_half_up(value * _HUNDRED) / _HUNDRED
+
+
+def decimals_after_point(el: etree._Element, path: str) -> int:
+    """``string-length(substring-after(path, '.'))`` on the first node (whitespace counts)."""
+    text = first_text(el, path)
+    return 0 if text is None else len(text.partition(".")[2])
+
+
+def boolean_values(indicators: Iterable[etree._Element]) -> set[bool]:
+    """The xs:boolean values of ChargeIndicator elements; unreadable ones compare as nothing."""
+    values = set()
+    for el in indicators:
+        text = normalized(string_value(el))
+        if text in ("true", "1"):
+            values.add(True)
+        elif text in ("false", "0"):
+            values.add(False)
+    return values
+
+
+def is_vat_scheme(el: etree._Element) -> bool:
+    """``cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`` on a category or PartyTaxScheme."""
+    for scheme in el.iterchildren(CAC + "TaxScheme"):
+        scheme_id = scheme.find(CBC + "ID")
+        if scheme_id is not None and normalized(string_value(scheme_id).upper()) == "VAT":
+            return True
+    return False
+
+
+def xs_date(text: str | None) -> timedelta | None:
+    """``xs:date(text)`` as the instant its day starts (a date without zone counts as UTC), for ordering."""
+    if text is None:
+        return None
+    match = _DATE.fullmatch(text.strip(_XML_SPACE))
+    if not match:
+        return None
+    year, month, day, zone = match.groups()
+    try:
+        start = timedelta(days=date(int(year), int(month), int(day)).toordinal())
+    except ValueError:
+        return None
+    if zone in (None, "Z"):
+        return start
+    offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    # Midnight at +02:00 is two hours before midnight UTC.
+    return start - offset if zone[0] == "+" else start + offset
