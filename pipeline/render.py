@@ -60,7 +60,9 @@ LANGUAGES: Final = ("de", "en")
 LABELS: Final[dict[str, dict[str, str]]] = {
     # page frame
     "page_note": {
-        "de": "Lesefassung der elektronischen Rechnung für die Rechnungsprüfung; maßgeblich sind die XML-Daten.",
+        "de": (
+            "Lesefassung der elektronischen Rechnung für die Rechnungsprüfung; maßgeblich sind die XML-Daten."
+        ),
         "en": "Reading copy of the electronic invoice for accounts payable; the XML data is authoritative.",
     },
     "profile": {"de": "Profil", "en": "Profile"},
@@ -82,6 +84,7 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "vat_currency": {"de": "USt-Abrechnungswährung", "en": "VAT accounting currency"},
     "leitweg_id": {"de": "Leitweg-ID / Käuferreferenz", "en": "Leitweg-ID / buyer reference"},
     "amount_due_head": {"de": "Zahlbetrag", "en": "Amount due"},
+    "credit_amount_head": {"de": "Gutschriftsbetrag", "en": "Credit amount"},
     # parties
     "seller": {"de": "Verkäufer (Rechnungssteller)", "en": "Seller (supplier)"},
     "buyer": {"de": "Käufer (Rechnungsempfänger)", "en": "Buyer (customer)"},
@@ -196,7 +199,9 @@ LABELS: Final[dict[str, dict[str, str]]] = {
     "on_base": {"de": " auf einen Basisbetrag von {base}", "en": " on a base amount of {base}"},
     "day": {"de": "{n} Tag", "en": "{n} day"},
     "days": {"de": "{n} Tagen", "en": "{n} days"},
-    "until": {"de": "bis {date} (ab Rechnungsdatum gerechnet)", "en": "by {date} (counted from the issue date)"},
+    "until": {"de": "bis {date}", "en": "by {date}"},
+    "after": {"de": "ab {date}", "en": "from {date}"},
+    "counted": {"de": "(gerechnet ab Rechnungsdatum)", "en": "(counted from the issue date)"},
     "deduction": {"de": "Abzug {amount}, zu zahlen {pay}", "en": "deduction {amount}, pay {pay}"},
     # attachments
     "attachments": {"de": "Anlagen", "en": "Attachments"},
@@ -406,12 +411,11 @@ def format_iban(value: str) -> str:
 def _format_size(size: int, lang: str) -> str:
     if size < 1024:
         return f"{size}{NBSP}B"
-    for unit in ("KB", "MB", "GB"):
-        size_f = size / 1024
-        if size_f < 1024 or unit == "GB":
-            return f"{format_number(Decimal(str(round(size_f, 1))), lang)}{NBSP}{unit}"
-        size = int(size_f)
-    raise AssertionError("unreachable")
+    # Attachments are bounded by the reader's document limit (50 MB), so MB is the largest unit.
+    value, unit = size / 1024, "KB"
+    if value >= 1024:
+        value, unit = value / 1024, "MB"
+    return f"{format_number(Decimal(f'{value:.1f}'), lang)}{NBSP}{unit}"
 
 
 # ------------------------------------------------------------- payment terms ---
@@ -490,7 +494,6 @@ class Field:
     term: str | None = None
     term_title: str = ""
     css: str = ""
-    title: str = ""  # tooltip on the value, e.g. the code behind a readable name
     href: str | None = None
 
 
@@ -498,7 +501,6 @@ class Field:
 class Party:
     title: str
     term: str
-    term_title: str
     name: str | None
     address: list[str]
     fields: list[Field]
@@ -529,7 +531,6 @@ class AcRow:
 
     kind: str
     term: str
-    term_title: str
     reason: str
     basis: str
     vat: str
@@ -545,6 +546,15 @@ class VatRow:
     taxable: str
     tax: str
     exemption: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """One credit transfer account (BG-17)."""
+
+    identifier: str
+    name: str
+    bic: str
 
 
 @dataclass(frozen=True)
@@ -574,7 +584,6 @@ class Page:
     parties: list[Party]
     references: list[Field]
     delivery: list[Field]
-    delivery_address: list[str]
     notes: list[Field]
     lines: list[LineRow]
     line_allowances: dict[int, list[AcRow]]
@@ -582,7 +591,7 @@ class Page:
     vat: list[VatRow]
     totals: list[Field]
     payment: list[Field]
-    accounts: list[list[Field]]
+    accounts: list[Account]
     terms: list[TermRow]
     attachments: list[Attachment]
     labels: dict[str, str] = field(default_factory=dict)
@@ -655,11 +664,12 @@ class _Builder:
             self.field("email", contact.email, terms[2]),
         ]
 
-    def party(self, key: str, group: str, name: str | None, address: Address | None, fields: list[Field | None]) -> Party:
+    def party(
+        self, key: str, group: str, name: str | None, address: Address | None, fields: list[Field | None]
+    ) -> Party:
         return Party(
             title=self.t(key),
             term=group,
-            term_title=term_name(group, self.lang),
             name=name,
             address=self.address(address),
             fields=self.keep(fields),
@@ -681,7 +691,9 @@ class _Builder:
                         *(self.field("party_id", self.identifier(i), "BT-29") for i in s.identifiers),
                         self.field("vat_id", s.vat_identifier, "BT-31", css="mono"),
                         self.field("tax_number", s.tax_registration_identifier, "BT-32", css="mono"),
-                        self.field("legal_registration", self.identifier(s.legal_registration_identifier), "BT-30"),
+                        self.field(
+                            "legal_registration", self.identifier(s.legal_registration_identifier), "BT-30"
+                        ),
                         self.field("legal_info", s.additional_legal_information, "BT-33"),
                         self.field("electronic_address", self.identifier(s.electronic_address), "BT-34"),
                         *self.contact(s.contact, ("BT-41", "BT-42", "BT-43")),
@@ -700,7 +712,9 @@ class _Builder:
                         self.field("trading_name", b.trading_name, "BT-45"),
                         self.field("party_id", self.identifier(b.identifier), "BT-46"),
                         self.field("vat_id", b.vat_identifier, "BT-48", css="mono"),
-                        self.field("legal_registration", self.identifier(b.legal_registration_identifier), "BT-47"),
+                        self.field(
+                            "legal_registration", self.identifier(b.legal_registration_identifier), "BT-47"
+                        ),
                         self.field("electronic_address", self.identifier(b.electronic_address), "BT-49"),
                         *self.contact(b.contact, ("BT-56", "BT-57", "BT-58")),
                     ],
@@ -716,7 +730,9 @@ class _Builder:
                     None,
                     [
                         self.field("party_id", self.identifier(p.identifier), "BT-60"),
-                        self.field("legal_registration", self.identifier(p.legal_registration_identifier), "BT-61"),
+                        self.field(
+                            "legal_registration", self.identifier(p.legal_registration_identifier), "BT-61"
+                        ),
                     ],
                 )
             )
@@ -753,22 +769,23 @@ class _Builder:
             fields.append(self.field("preceding_invoice", value, "BT-25"))
         return self.keep(fields)
 
-    def delivery(self) -> tuple[list[Field], list[str]]:
+    def delivery(self) -> list[Field]:
         inv = self.inv
         fields: list[Field | None] = []
-        address: list[str] = []
         if inv.delivery:
             d = inv.delivery
             fields += [
                 self.field("deliver_to", d.deliver_to_name, "BT-70"),
+                self.field("address", "\n".join(self.address(d.address)), "BG-15"),
                 self.field("delivery_date", self.day(d.actual_delivery_date), "BT-72", css="strong"),
                 self.field("delivery_location", self.identifier(d.location_identifier), "BT-71"),
             ]
-            address = self.address(d.address)
         if inv.invoicing_period:
             p = inv.invoicing_period
-            fields.append(self.field("invoicing_period", self.period(p.start_date, p.end_date), "BG-14", css="strong"))
-        return self.keep(fields), address
+            fields.append(
+                self.field("invoicing_period", self.period(p.start_date, p.end_date), "BG-14", css="strong")
+            )
+        return self.keep(fields)
 
     def notes(self) -> list[Field]:
         out = []
@@ -791,57 +808,74 @@ class _Builder:
             return ""
         return _coded(_UNITS, code, self.lang) or code
 
-    def line_rows(self, lines: Sequence[InvoiceLine], depth: int, rows: list[LineRow], acs: dict[int, list[AcRow]]) -> None:
-        for line in lines:
-            item = line.item
-            details = self.keep(
-                [
-                    self.field("seller_item_id", item.sellers_identifier if item else None, "BT-155"),
-                    self.field("buyer_item_id", item.buyers_identifier if item else None, "BT-156"),
-                    self.field("standard_item_id", self.identifier(item.standard_identifier) if item else None, "BT-157"),
-                    *(
-                        self.field(
-                            "classification",
-                            f"{c.id} ({c.scheme}{' ' + c.scheme_version if c.scheme_version else ''})" if c.scheme else c.id,
-                            "BT-158",
-                        )
-                        for c in (item.classifications if item else [])
-                    ),
-                    self.field("origin", item.country_of_origin if item else None, "BT-159"),
-                    *(
-                        Field(label=a.name or "", value=a.value or "", term="BG-32", term_title=term_name("BG-32", self.lang))
-                        for a in (item.attributes if item else [])
-                    ),
-                    self.field("line_note", line.note, "BT-127"),
-                    self.field("line_object", self.identifier(line.object_identifier), "BT-128"),
-                    self.field(
-                        "line_period", self.period(line.period.start_date, line.period.end_date) if line.period else None, "BG-26"
-                    ),
-                    self.field("buyer_accounting", line.buyer_accounting_reference, "BT-133"),
-                ]
+    def line_details(self, line: InvoiceLine) -> list[Field]:
+        item = line.item
+        classifications = []
+        for c in item.classifications if item else []:
+            scheme = " ".join(p for p in (c.scheme, c.scheme_version) if p)
+            classifications.append(
+                self.field("classification", f"{c.id} ({scheme})" if scheme else c.id, "BT-158")
             )
-            price = line.price
-            price_details: list[str] = []
-            if price and price.base_quantity is not None and price.base_quantity != 1:
-                unit = self.unit(price.base_quantity_unit_code)
-                price_details.append(f"{self.t('per')} {format_number(price.base_quantity, self.lang)} {unit}".strip())
-            if price and price.gross_price is not None:
-                price_details.append(f"{self.t('gross_price')} {self.money(price.gross_price)}")
-            if price and price.discount is not None:
-                price_details.append(f"{self.t('price_discount')} {self.money(price.discount)}")
-            vat = line.vat
+        attributes = [
+            Field(
+                label=a.name or "",
+                value=a.value or "",
+                term="BG-32",
+                term_title=term_name("BG-32", self.lang),
+            )
+            for a in (item.attributes if item else [])
+        ]
+        period = self.period(line.period.start_date, line.period.end_date) if line.period else None
+        return self.keep(
+            [
+                self.field("seller_item_id", item.sellers_identifier if item else None, "BT-155"),
+                self.field("buyer_item_id", item.buyers_identifier if item else None, "BT-156"),
+                self.field(
+                    "standard_item_id", self.identifier(item.standard_identifier) if item else None, "BT-157"
+                ),
+                *classifications,
+                self.field("origin", item.country_of_origin if item else None, "BT-159"),
+                *attributes,
+                self.field("line_note", line.note, "BT-127"),
+                self.field("line_object", self.identifier(line.object_identifier), "BT-128"),
+                self.field("line_period", period, "BG-26"),
+                self.field("buyer_accounting", line.buyer_accounting_reference, "BT-133"),
+            ]
+        )
+
+    def price_details(self, line: InvoiceLine) -> list[str]:
+        price = line.price
+        if price is None:
+            return []
+        details = []
+        if price.base_quantity is not None and price.base_quantity != 1:
+            quantity = format_number(price.base_quantity, self.lang)
+            details.append(f"{self.t('per')} {quantity} {self.unit(price.base_quantity_unit_code)}".strip())
+        if price.gross_price is not None:
+            details.append(f"{self.t('gross_price')} {self.money(price.gross_price)}")
+        if price.discount is not None:
+            details.append(f"{self.t('price_discount')} {self.money(price.discount)}")
+        return details
+
+    def line_rows(
+        self, lines: Sequence[InvoiceLine], depth: int, rows: list[LineRow], acs: dict[int, list[AcRow]]
+    ) -> None:
+        """Flatten lines and their sub lines (BG-DEX-01) into rows, depth first, as they are read."""
+        for line in lines:
+            item, price, vat = line.item, line.price, line.vat
             rows.append(
                 LineRow(
                     depth=depth,
                     position=line.identifier or "",
                     name=(item.name if item and item.name else ""),
-                    description=item.description if item else None,
-                    details=details,
+                    # Many suppliers repeat the name as description; once is enough to read.
+                    description=item.description if item and item.description != item.name else None,
+                    details=self.line_details(line),
                     quantity=format_number(line.quantity, self.lang) if line.quantity is not None else "",
                     unit=self.unit(line.quantity_unit_code),
                     unit_code=line.quantity_unit_code or "",
                     price=(self.money(price.net_price) or "") if price else "",
-                    price_details=price_details,
+                    price_details=self.price_details(line),
                     vat=(self.percent(vat.rate) or vat.category_code or "") if vat else "",
                     vat_title=(self.coded(_VAT_CATEGORIES, vat.category_code) or "") if vat else "",
                     amount=self.money(line.net_amount) or "",
@@ -849,7 +883,8 @@ class _Builder:
                     sub_line=depth > 0,
                 )
             )
-            line_acs = [self.ac(a, "BG-27") for a in line.allowances] + [self.ac(c, "BG-28") for c in line.charges]
+            line_acs = [self.ac(a, "BG-27") for a in line.allowances]
+            line_acs += [self.ac(c, "BG-28") for c in line.charges]
             if line_acs:
                 acs[len(rows) - 1] = line_acs
             self.line_rows(line.sub_lines, depth + 1, rows, acs)
@@ -872,7 +907,6 @@ class _Builder:
         return AcRow(
             kind=self.t("allowance" if allowance else "charge"),
             term=group,
-            term_title=term_name(group, self.lang),
             reason=reason,
             basis=basis,
             vat=vat,
@@ -925,7 +959,7 @@ class _Builder:
         fields.append(self.field("amount_due", self.money(t.amount_due), "BT-115", css="due"))
         return self.keep(fields)
 
-    def payment(self) -> tuple[list[Field], list[list[Field]]]:
+    def payment(self) -> tuple[list[Field], list[Account]]:
         pi: PaymentInstructions | None = self.inv.payment_instructions
         if pi is None:
             return [], []
@@ -952,21 +986,14 @@ class _Builder:
                 ),
             ]
         accounts = [
-            self.keep(
-                [
-                    self.field(
-                        "iban",
-                        format_iban(ct.account_identifier) if ct.account_identifier else None,
-                        "BT-84",
-                        css="mono iban",
-                    ),
-                    self.field("account_name", ct.account_name, "BT-85"),
-                    self.field("bic", ct.service_provider_identifier, "BT-86", css="mono"),
-                ]
+            Account(
+                identifier=format_iban(ct.account_identifier) if ct.account_identifier else "",
+                name=ct.account_name or "",
+                bic=ct.service_provider_identifier or "",
             )
             for ct in pi.credit_transfers
         ]
-        return self.keep(fields), [a for a in accounts if a]
+        return self.keep(fields), accounts
 
     def payment_terms(self) -> list[TermRow]:
         rows = []
@@ -977,8 +1004,11 @@ class _Builder:
                 continue
             details = []
             if self.inv.issue_date is not None:
-                until = self.inv.issue_date + timedelta(days=item.days)
-                details.append(self.t("until").format(date=format_date(until, self.lang)))
+                # XRechnung does not say where TAGE counts from; the issue date is the usual
+                # reading, and the page says so rather than presenting it as the supplier's date.
+                deadline = format_date(self.inv.issue_date + timedelta(days=item.days), self.lang)
+                key = "until" if item.kind == "SKONTO" else "after"
+                details.append(f"{self.t(key).format(date=deadline)} {self.t('counted')}")
             if item.kind == "SKONTO" and item.percent > 0 and due is not None:
                 base = item.base_amount if item.base_amount is not None else due
                 deduction = (base * item.percent / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -1026,12 +1056,16 @@ class _Builder:
         inv = self.inv
         code = (inv.type_code or "").strip()
         is_credit = code in _CREDIT_TYPES
-        title = _coded(_DOCUMENT_TYPES, code, self.lang) or self.t("doc_credit" if is_credit else "doc_invoice")
+        title = _coded(_DOCUMENT_TYPES, code, self.lang) or self.t(
+            "doc_credit" if is_credit else "doc_invoice"
+        )
         if code and code not in _DOCUMENT_TYPES:
             title += f" ({self.t('type_n').format(code=code)})"
         head = self.keep(
             [
-                self.field("number_credit" if is_credit else "number_invoice", inv.number, "BT-1", css="strong mono"),
+                self.field(
+                    "number_credit" if is_credit else "number_invoice", inv.number, "BT-1", css="strong mono"
+                ),
                 self.field("issue_date", self.day(inv.issue_date), "BT-2", css="strong"),
                 self.field("type_code", self.coded(_DOCUMENT_TYPES, code) if code else None, "BT-3"),
                 self.field("tax_point_date", self.day(inv.value_added_tax_point_date), "BT-7"),
@@ -1046,14 +1080,17 @@ class _Builder:
                 self.field("profile", profile.value if profile and profile is not Profile.UNKNOWN else None),
                 self.field("syntax", _SYNTAXES.get(syntax or "", syntax)),
                 self.field("source", source),
-                self.field("specification", pc.specification_identifier if pc else None, "BT-24", css="mono small"),
-                self.field("business_process", pc.business_process_type if pc else None, "BT-23", css="mono small"),
+                self.field(
+                    "specification", pc.specification_identifier if pc else None, "BT-24", css="mono small"
+                ),
+                self.field(
+                    "business_process", pc.business_process_type if pc else None, "BT-23", css="mono small"
+                ),
             ]
         )
         rows: list[LineRow] = []
         line_acs: dict[int, list[AcRow]] = {}
         self.line_rows(inv.lines, 0, rows, line_acs)
-        delivery, delivery_address = self.delivery()
         payment, accounts = self.payment()
         return Page(
             lang=self.lang,
@@ -1065,12 +1102,12 @@ class _Builder:
             meta=meta,
             parties=self.parties(),
             references=self.references(),
-            delivery=delivery,
-            delivery_address=delivery_address,
+            delivery=self.delivery(),
             notes=self.notes(),
             lines=rows,
             line_allowances=line_acs,
-            allowances=[self.ac(a, "BG-20") for a in inv.allowances] + [self.ac(c, "BG-21") for c in inv.charges],
+            allowances=[self.ac(a, "BG-20") for a in inv.allowances]
+            + [self.ac(c, "BG-21") for c in inv.charges],
             vat=self.vat(),
             totals=self.totals(),
             payment=payment,
@@ -1125,4 +1162,8 @@ def render_invoice(
         if source is None:
             source = result_or_invoice.document.source
     page = _Builder(invoice, lang).build(profile, _source_text(source, lang), syntax)
-    return _environment().get_template("invoice.html.j2").render(page=page, L=page.labels)
+    return (
+        _environment()
+        .get_template("invoice.html.j2")
+        .render(page=page, L=page.labels, term_title=lambda term_id: term_name(term_id, lang))
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
@@ -20,17 +19,8 @@ LANGUAGES: Final = ("en", "de")
 _DATA_FILE = "terms.json"
 
 
-def _read_data() -> str:
-    resource = resources.files("schemas").joinpath(_DATA_FILE)
-    if not resource.is_file():
-        # pytest puts tests/ on sys.path, where tests/schemas (no __init__.py) can make
-        # "schemas" a namespace package that files() then searches instead of this folder.
-        return Path(__file__).with_name(_DATA_FILE).read_text(encoding="utf-8")
-    return resource.read_text(encoding="utf-8")
-
-
 def _load() -> MappingProxyType[str, MappingProxyType[str, str]]:
-    text = _read_data()
+    text = resources.files(__package__ or "schemas").joinpath(_DATA_FILE).read_text(encoding="utf-8")
     raw: dict[str, dict[str, str]] = json.loads(text)
     # Read-only views: TERMS is shared module state, and a caller mutating it would
     # silently change every later rendering in the process.
