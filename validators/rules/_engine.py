@@ -13,6 +13,7 @@ pattern matches such an element anywhere, as in XSLT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -71,24 +72,39 @@ class Fired:
     value: str | None
 
 
-def _match_xpath(pattern: str) -> str:
-    """Turn an XSLT match pattern into an XPath selecting every node it matches."""
-    branches = []
-    depth = 0
-    start = 0
-    for i, ch in enumerate(pattern):
+def _split_top(text: str, separator: str) -> list[str]:
+    """Split at a one-character separator outside brackets and parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
         if ch in "[(":
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif ch == "|" and depth == 0:
-            branches.append(pattern[start:i])
+        elif ch == separator and depth == 0:
+            parts.append(text[start:i])
             start = i + 1
-    branches.append(pattern[start:])
-    out = []
-    for branch in (b.strip() for b in branches):
-        out.append(branch if branch.startswith("/") else "//" + branch)
-    return " | ".join(out)
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _match_xpath(pattern: str) -> str:
+    """Turn an XSLT match pattern into an XPath selecting every node it matches."""
+    return " | ".join(b if b.startswith("/") else "//" + b for b in _split_top(pattern, "|"))
+
+
+_QNAME_STEP = re.compile(r"([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)(\[.*\])?")
+
+
+def _target_tags(pattern: str, namespaces: Mapping[str, str]) -> frozenset[str] | None:
+    """The element names a pattern can select, when its last step names one; else None."""
+    tags = set()
+    for branch in _split_top(pattern, "|"):
+        last = _split_top(branch, "/")[-1]
+        match = _QNAME_STEP.fullmatch(last)
+        if match is None or match[1] not in namespaces:
+            return None
+        tags.add(f"{{{namespaces[match[1]]}}}{match[2]}")
+    return frozenset(tags)
 
 
 @dataclass
@@ -128,6 +144,7 @@ class RuleSet:
     namespaces: Mapping[str, str]
     patterns: list[Pattern] = field(default_factory=list)
     _compiled: dict[str, etree.XPath] = field(default_factory=dict, repr=False)
+    _targets: dict[str, frozenset[str] | None] = field(default_factory=dict, repr=False)
 
     @property
     def key(self) -> str:
@@ -153,9 +170,17 @@ class RuleSet:
 
         Exceptions propagate: the caller turns them into an error finding, never into silence.
         """
+        # Most contexts name the element they select; when no such element is in the document,
+        # the (whole-document) XPath need not run at all.
+        present = {el.tag for el in root.iter()}
         for pattern in self.patterns:
             claimed: set[etree._Element] = set()
             for ctx in pattern.contexts:
+                if ctx.pattern not in self._targets:
+                    self._targets[ctx.pattern] = _target_tags(ctx.pattern, self.namespaces)
+                targets = self._targets[ctx.pattern]
+                if targets is not None and targets.isdisjoint(present):
+                    continue
                 for node in self._select(root, ctx.pattern):
                     if not isinstance(node, etree._Element) or node in claimed:
                         continue
