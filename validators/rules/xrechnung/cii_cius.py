@@ -1,0 +1,573 @@
+"""XRechnung CIUS rules for UN/CEFACT CII (pattern ``cii-pattern`` of XRechnung 2.5.0)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from validators.rules._engine import Flag
+from validators.rules.sets import XRECHNUNG_CII
+from validators.rules.xrechnung._patterns import CII_CIUS, CII_PATHS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID
+from validators.rules.xrechnung._xpath2 import (
+    CODES,
+    clark,
+    email_ok,
+    iban_checksum_ok,
+    nonblank,
+    normalize_space,
+    opt,
+    skonto_ok,
+    string_value,
+    telephone_ok,
+    url_ok,
+)
+
+_q = clark(dict(XRECHNUNG_CII.namespaces))
+_F = Flag.FATAL
+_W = Flag.WARNING
+_VAT_CATEGORIES = frozenset(CODES["SUPPORTED-VAT-CATEGORIES"])
+_TYPE_CODES = frozenset(CODES["SUPPORTED-TYPE-CODES"])
+_XR_IDS = frozenset((XR_CIUS_ID, XR_EXTENSION_ID, XR_CVD_ID))
+
+_ROOT = "/rsm:CrossIndustryInvoice"
+_TRANSACTION = f"{_ROOT}/rsm:SupplyChainTradeTransaction"
+_AGREEMENT = f"{_TRANSACTION}/ram:ApplicableHeaderTradeAgreement"
+_SETTLEMENT = f"{_TRANSACTION}/ram:ApplicableHeaderTradeSettlement"
+# The same paths relative to the document element, for find/findall.
+_REL_TRANSACTION = "rsm:SupplyChainTradeTransaction"
+_REL_AGREEMENT = f"{_REL_TRANSACTION}/ram:ApplicableHeaderTradeAgreement"
+_REL_SETTLEMENT = f"{_REL_TRANSACTION}/ram:ApplicableHeaderTradeSettlement"
+_LINE_TAX = (
+    f"{_REL_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"
+)
+
+
+def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    return CII_PATHS.nodes(node, path)
+
+
+def _has(node: etree._Element, path: str) -> bool:
+    return CII_PATHS.exists(node, path)
+
+
+def _norm(node: etree._Element, path: str) -> str:
+    """normalize-space(path) with an at-most-one argument."""
+    found = opt(_all(node, path), path)
+    return "" if found is None else normalize_space(string_value(found))
+
+
+def _document(node: etree._Element) -> etree._Element | None:
+    root = node.getroottree().getroot()
+    return root if root.tag == _q("rsm:CrossIndustryInvoice") else None
+
+
+def _direct_debit_given(means: etree._Element) -> bool:
+    """Any part of BG-19: BT-89 or BT-90 in the document header, or BT-91 in this payment means."""
+    document = _document(means)
+    if document is not None and (
+        _has(document, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
+        or _has(document, f"{_REL_SETTLEMENT}/ram:CreditorReferenceID")
+    ):
+        return True
+    return _has(means, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+_doc = CII_CIUS.context(_ROOT)
+
+
+def _bg19(node: etree._Element) -> tuple[bool, bool, bool]:
+    """Presence of BT-89, BT-90 and BT-91 (the direct debit group BG-19)."""
+    return (
+        _has(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID"),
+        _has(node, f"{_REL_SETTLEMENT}/ram:CreditorReferenceID"),
+        _has(
+            node,
+            f"{_REL_SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayerPartyDebtorFinancialAccount/ram:IBANID",
+        ),
+    )
+
+
+@_doc.check(
+    "BR-DE-30",
+    _F,
+    terms=("BG-19", "BT-90"),
+    en="With direct debit (BG-19) the bank assigned creditor identifier (BT-90) must be provided.",
+    de="Bei Lastschrift (BG-19) muss die Gläubiger-Identifikationsnummer (BT-90) übermittelt werden.",
+)
+def br_de_30(node: etree._Element) -> bool:
+    bt89, bt90, bt91 = _bg19(node)
+    return ((bt89 or bt91) and bt90) or not (bt89 or bt90 or bt91)
+
+
+@_doc.check(
+    "BR-DE-31",
+    _F,
+    terms=("BG-19", "BT-91"),
+    en="With direct debit (BG-19) the debited account identifier (BT-91) must be provided.",
+    de="Bei Lastschrift (BG-19) muss die Kennung des zu belastenden Kontos (BT-91) übermittelt werden.",
+)
+def br_de_31(node: etree._Element) -> bool:
+    bt89, bt90, bt91 = _bg19(node)
+    return ((bt89 or bt90) and bt91) or not (bt89 or bt90 or bt91)
+
+
+@_doc.check(
+    "BR-DE-1",
+    _F,
+    terms=("BG-16",),
+    en="An invoice must contain payment instructions (BG-16).",
+    de="Eine Rechnung muss Zahlungsanweisungen (BG-16) enthalten.",
+)
+def br_de_1(node: etree._Element) -> bool:
+    return _has(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans")
+
+
+@_doc.check(
+    "BR-DE-15",
+    _F,
+    terms=("BT-10",),
+    en="The buyer reference (BT-10) must be provided.",
+    de="Die Käuferreferenz (BT-10) muss übermittelt werden.",
+)
+def br_de_15(node: etree._Element) -> bool:
+    return nonblank(_all(node, f"{_REL_AGREEMENT}/ram:BuyerReference"))
+
+
+@_doc.check(
+    "BR-DE-16",
+    _F,
+    terms=("BT-31", "BT-32", "BG-11", "BT-95", "BT-102", "BT-151"),
+    en="If VAT category S, Z, E, AE, K, G, L or M is used, BT-31, BT-32 or BG-11 must be provided.",
+    de="Bei den Steuerkategorien S, Z, E, AE, K, G, L oder M muss BT-31, BT-32 oder BG-11 übermittelt werden.",
+)
+def br_de_16(node: etree._Element) -> bool:
+    line_tax = _all(node, _LINE_TAX)
+    lines_use = any(string_value(t) == "VAT" for tax in line_tax for t in _all(tax, "ram:TypeCode")) and any(
+        string_value(c) in _VAT_CATEGORIES for tax in line_tax for c in _all(tax, "ram:CategoryCode")
+    )
+    # The document-level test compares the whole CategoryTradeTax text with 'VAT', as written.
+    header_tax = _all(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge/ram:CategoryTradeTax")
+    header_uses = any(string_value(t) == "VAT" for t in header_tax) and any(
+        string_value(c) in _VAT_CATEGORIES for tax in header_tax for c in _all(tax, "ram:CategoryCode")
+    )
+    if not (lines_use or header_uses):
+        return True
+    registrations = [
+        i
+        for i in _all(node, f"{_REL_AGREEMENT}/ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID")
+        if normalize_space(i.get("schemeID") or "") in ("VA", "FC")
+    ]
+    return nonblank(registrations) or _has(node, f"{_REL_AGREEMENT}/ram:SellerTaxRepresentativeTradeParty")
+
+
+@_doc.check(
+    "BR-DE-17",
+    _W,
+    terms=("BT-3",),
+    en="The invoice type code (BT-3) should be one of 326, 380, 384, 389, 381, 875, 876, 877.",
+    de="Der Rechnungstyp (BT-3) soll einer der Codes 326, 380, 384, 389, 381, 875, 876, 877 sein.",
+)
+def br_de_17(node: etree._Element) -> bool:
+    return _norm(node, "rsm:ExchangedDocument/ram:TypeCode") in _TYPE_CODES
+
+
+@_doc.check(
+    "BR-DE-18",
+    _F,
+    terms=("BT-20",),
+    en="Cash discount lines in the payment terms (BT-20) must follow the #SKONTO#TAGE=n#PROZENT=n.nn# format.",
+    de="Skonto-Zeilen in den Zahlungsbedingungen (BT-20) müssen dem Format #SKONTO#TAGE=n#PROZENT=n.nn# folgen.",
+)
+def br_de_18(node: etree._Element) -> bool:
+    terms = _all(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms")
+    return skonto_ok([d for t in terms for d in _all(t, "ram:Description")[:1]])
+
+
+@_doc.check(
+    "BR-DE-22",
+    _F,
+    terms=("BT-125",),
+    en="The filename attributes of all attached documents must be unique.",
+    de="Das filename-Attribut aller eingebetteten Dokumente muss eindeutig sein.",
+)
+def br_de_22(node: etree._Element) -> bool:
+    tag = _q("ram:AdditionalReferencedDocument")
+    for ref in node.iter(tag):
+        names = {n for obj in _all(ref, "ram:AttachmentBinaryObject") if (n := obj.get("filename")) is not None}
+        if not names:
+            continue
+        for sibling in ref.itersiblings(tag, preceding=True):
+            if any(obj.get("filename") in names for obj in _all(sibling, "ram:AttachmentBinaryObject")):
+                return False
+    return True
+
+
+@_doc.check(
+    "BR-DE-26",
+    _W,
+    terms=("BT-3", "BG-3"),
+    en="A corrected invoice (type code 384) should reference at least one preceding invoice (BG-3).",
+    de="Eine korrigierte Rechnung (Typcode 384) soll mindestens eine vorausgegangene Rechnung (BG-3) nennen.",
+)
+def br_de_26(node: etree._Element) -> bool:
+    return _norm(node, "rsm:ExchangedDocument/ram:TypeCode") != "384" or _has(
+        node, f"{_REL_SETTLEMENT}/ram:InvoiceReferencedDocument"
+    )
+
+
+_context = CII_CIUS.context(f"{_ROOT}/rsm:ExchangedDocumentContext")
+
+
+@_context.check(
+    "BR-DE-21",
+    _W,
+    terms=("BT-24",),
+    en="The specification identifier (BT-24) should be an XRechnung identifier.",
+    de="Die Spezifikationskennung (BT-24) soll der Kennung des Standards XRechnung entsprechen.",
+)
+def br_de_21(node: etree._Element) -> bool:
+    return any(string_value(i) in _XR_IDS for i in _all(node, "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"))
+
+
+# --- parties, addresses, attachments --------------------------------------------------------------
+
+_seller = CII_CIUS.context(f"{_AGREEMENT}/ram:SellerTradeParty")
+
+
+@_seller.check(
+    "BR-DE-2",
+    _F,
+    terms=("BG-6",),
+    en="The seller contact (BG-6) must be provided.",
+    de="Die Gruppe SELLER CONTACT (BG-6) muss übermittelt werden.",
+)
+def br_de_2(node: etree._Element) -> bool:
+    return _has(node, "ram:DefinedTradeContact")
+
+
+_seller_address = CII_CIUS.context(f"{_AGREEMENT}/ram:SellerTradeParty/ram:PostalTradeAddress")
+
+
+@_seller_address.check(
+    "BR-DE-3",
+    _F,
+    terms=("BT-37",),
+    en="The seller city (BT-37) must be provided.",
+    de="Der Ort des Verkäufers (BT-37) muss übermittelt werden.",
+)
+def br_de_3(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:CityName"))
+
+
+@_seller_address.check(
+    "BR-DE-4",
+    _F,
+    terms=("BT-38",),
+    en="The seller post code (BT-38) must be provided.",
+    de="Die Postleitzahl des Verkäufers (BT-38) muss übermittelt werden.",
+)
+def br_de_4(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:PostcodeCode"))
+
+
+_seller_contact = CII_CIUS.context(f"{_AGREEMENT}/ram:SellerTradeParty/ram:DefinedTradeContact")
+
+
+@_seller_contact.check(
+    "BR-DE-5",
+    _F,
+    terms=("BT-41",),
+    en="The seller contact point (BT-41) must be provided.",
+    de="Der Kontakt des Verkäufers (BT-41) muss übermittelt werden.",
+)
+def br_de_5(node: etree._Element) -> bool:
+    return nonblank([*_all(node, "ram:PersonName"), *_all(node, "ram:DepartmentName")])
+
+
+@_seller_contact.check(
+    "BR-DE-6",
+    _F,
+    terms=("BT-42",),
+    en="The seller contact telephone number (BT-42) must be provided.",
+    de="Die Telefonnummer des Verkäuferkontakts (BT-42) muss übermittelt werden.",
+)
+def br_de_6(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:TelephoneUniversalCommunication/ram:CompleteNumber"))
+
+
+@_seller_contact.check(
+    "BR-DE-7",
+    _F,
+    terms=("BT-43",),
+    en="The seller contact email address (BT-43) must be provided.",
+    de="Die E-Mail-Adresse des Verkäuferkontakts (BT-43) muss übermittelt werden.",
+)
+def br_de_7(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:EmailURIUniversalCommunication/ram:URIID"))
+
+
+@_seller_contact.check(
+    "BR-DE-27",
+    _W,
+    terms=("BT-42",),
+    en="The seller contact telephone number (BT-42) should contain at least three digits.",
+    de="BT-42 soll mindestens drei Ziffern enthalten.",
+)
+def br_de_27(node: etree._Element) -> bool:
+    return telephone_ok(_norm(node, "ram:TelephoneUniversalCommunication/ram:CompleteNumber"))
+
+
+@_seller_contact.check(
+    "BR-DE-28",
+    _W,
+    terms=("BT-43",),
+    en="The seller contact email address (BT-43) should be a plausible address with exactly one @.",
+    de="BT-43 soll eine plausible E-Mail-Adresse mit genau einem @ sein.",
+)
+def br_de_28(node: etree._Element) -> bool:
+    return email_ok(_norm(node, "ram:EmailURIUniversalCommunication/ram:URIID"))
+
+
+_buyer_address = CII_CIUS.context(f"{_AGREEMENT}/ram:BuyerTradeParty/ram:PostalTradeAddress")
+
+
+@_buyer_address.check(
+    "BR-DE-8",
+    _F,
+    terms=("BT-52",),
+    en="The buyer city (BT-52) must be provided.",
+    de="Der Ort des Erwerbers (BT-52) muss übermittelt werden.",
+)
+def br_de_8(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:CityName"))
+
+
+@_buyer_address.check(
+    "BR-DE-9",
+    _F,
+    terms=("BT-53",),
+    en="The buyer post code (BT-53) must be provided.",
+    de="Die Postleitzahl des Erwerbers (BT-53) muss übermittelt werden.",
+)
+def br_de_9(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:PostcodeCode"))
+
+
+_external = CII_CIUS.context(f"{_AGREEMENT}/ram:AdditionalReferencedDocument[ram:TypeCode = '916']")
+
+
+@_external.check(
+    "BR-TMP-2",
+    _W,
+    terms=("BT-124",),
+    en="The external document location (BT-124) must be an absolute URL with a valid scheme.",
+    de="BT-124 (External document location) muss eine absolute URL mit gültigem Schema enthalten.",
+)
+def br_tmp_2(node: etree._Element) -> bool:
+    uris = _all(node, "ram:URIID")
+    return not uris or url_ok(string_value(opt(uris, "URI")))
+
+
+_ship_to_address = CII_CIUS.context(
+    f"{_TRANSACTION}/ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:PostalTradeAddress"
+)
+
+
+@_ship_to_address.check(
+    "BR-DE-10",
+    _F,
+    terms=("BT-77", "BG-15"),
+    en="The deliver-to city (BT-77) must be provided when a delivery address (BG-15) is given.",
+    de="Der Lieferort (BT-77) muss übermittelt werden, wenn eine Lieferanschrift (BG-15) angegeben ist.",
+)
+def br_de_10(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:CityName"))
+
+
+@_ship_to_address.check(
+    "BR-DE-11",
+    _F,
+    terms=("BT-78", "BG-15"),
+    en="The deliver-to post code (BT-78) must be provided when a delivery address (BG-15) is given.",
+    de="Die Postleitzahl des Lieferorts (BT-78) muss übermittelt werden, wenn BG-15 angegeben ist.",
+)
+def br_de_11(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:PostcodeCode"))
+
+
+# --- payment means --------------------------------------------------------------------------------
+
+
+def _payment_means(*codes: str) -> str:
+    test = " or ".join(f"normalize-space(ram:TypeCode) = '{c}'" for c in codes)
+    return f"{_SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans[{test}]"
+
+
+def _iban(node: etree._Element, path: str) -> bool:
+    return iban_checksum_ok(opt(_all(node, path), "account identifier"))
+
+
+_transfer = CII_CIUS.context(_payment_means("30", "58"))
+
+
+@_transfer.check(
+    "BR-DE-19",
+    _W,
+    terms=("BT-84", "BT-81"),
+    en="With SEPA credit transfer (code 58) the payment account identifier (BT-84) should be a valid IBAN.",
+    de="Bei SEPA-Überweisung (Code 58) soll die Kontokennung (BT-84) eine korrekte IBAN sein.",
+)
+def br_de_19(node: etree._Element) -> bool:
+    return _norm(node, "ram:TypeCode") != "58" or _iban(node, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
+
+
+@_transfer.check(
+    "BR-DE-23-a",
+    _F,
+    terms=("BT-81", "BG-17"),
+    en="With a credit transfer code (30, 58) the credit transfer group (BG-17) must be provided.",
+    de="Bei Überweisung (30, 58) muss die Gruppe CREDIT TRANSFER (BG-17) übermittelt werden.",
+)
+def br_de_23_a(node: etree._Element) -> bool:
+    return _has(node, "ram:PayeePartyCreditorFinancialAccount")
+
+
+@_transfer.check(
+    "BR-DE-23-b",
+    _F,
+    terms=("BT-81", "BG-18", "BG-19"),
+    en="With a credit transfer code (30, 58) neither card (BG-18) nor direct debit (BG-19) may be provided.",
+    de="Bei Überweisung (30, 58) dürfen BG-18 und BG-19 nicht übermittelt werden.",
+)
+def br_de_23_b(node: etree._Element) -> bool:
+    return not _has(node, "ram:ApplicableTradeSettlementFinancialCard") and not _direct_debit_given(node)
+
+
+_card = CII_CIUS.context(_payment_means("48", "54", "55"))
+
+
+@_card.check(
+    "BR-DE-24-a",
+    _F,
+    terms=("BT-81", "BG-18"),
+    en="With a card payment code (48, 54, 55) the payment card group (BG-18) must be provided.",
+    de="Bei Kartenzahlung (48, 54, 55) muss die Gruppe PAYMENT CARD INFORMATION (BG-18) übermittelt werden.",
+)
+def br_de_24_a(node: etree._Element) -> bool:
+    return _has(node, "ram:ApplicableTradeSettlementFinancialCard")
+
+
+@_card.check(
+    "BR-DE-24-b",
+    _F,
+    terms=("BT-81", "BG-17", "BG-19"),
+    en="With a card payment code (48, 54, 55) neither credit transfer (BG-17) nor direct debit (BG-19) may be given.",
+    de="Bei Kartenzahlung (48, 54, 55) dürfen BG-17 und BG-19 nicht übermittelt werden.",
+)
+def br_de_24_b(node: etree._Element) -> bool:
+    return not _has(node, "ram:PayeePartyCreditorFinancialAccount") and not _direct_debit_given(node)
+
+
+_debit = CII_CIUS.context(_payment_means("59"))
+
+
+@_debit.check(
+    "BR-DE-20",
+    _W,
+    terms=("BT-91", "BT-81"),
+    en="With SEPA direct debit (code 59) the debited account identifier (BT-91) should be a valid IBAN.",
+    de="Bei SEPA-Lastschrift (Code 59) soll die Kennung des zu belastenden Kontos (BT-91) eine korrekte IBAN sein.",
+)
+def br_de_20(node: etree._Element) -> bool:
+    return _norm(node, "ram:TypeCode") != "59" or _iban(node, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
+
+
+@_debit.check(
+    "BR-DE-25-a",
+    _F,
+    terms=("BT-81", "BG-19"),
+    en="With a direct debit code (59) the direct debit group (BG-19) must be provided.",
+    de="Bei Lastschrift (59) muss die Gruppe DIRECT DEBIT (BG-19) übermittelt werden.",
+)
+def br_de_25_a(node: etree._Element) -> bool:
+    return _direct_debit_given(node)
+
+
+@_debit.check(
+    "BR-DE-25-b",
+    _F,
+    terms=("BT-81", "BG-17", "BG-18"),
+    en="With a direct debit code (59) neither credit transfer (BG-17) nor card (BG-18) may be provided.",
+    de="Bei Lastschrift (59) dürfen BG-17 und BG-18 nicht übermittelt werden.",
+)
+def br_de_25_b(node: etree._Element) -> bool:
+    return not any(
+        _has(node, path)
+        for path in (
+            "ram:PayeePartyCreditorFinancialAccount",
+            "ram:PayeeSpecifiedCreditorFinancialInstitution",
+            "ram:PayerSpecifiedDebtorFinancialInstitution",
+            "ram:ApplicableTradeSettlementFinancialCard",
+        )
+    )
+
+
+# --- VAT breakdown, delivery date, line prices ----------------------------------------------------
+
+_vat_breakdown = CII_CIUS.context(f"{_SETTLEMENT}/ram:ApplicableTradeTax")
+
+
+@_vat_breakdown.check(
+    "BR-DE-14",
+    _F,
+    terms=("BT-119",),
+    en="The VAT category rate (BT-119) must be provided.",
+    de="Der Steuersatz der Umsatzsteuerkategorie (BT-119) muss übermittelt werden.",
+)
+def br_de_14(node: etree._Element) -> bool:
+    return nonblank(_all(node, "ram:RateApplicablePercent"))
+
+
+_transaction = CII_CIUS.context(_TRANSACTION)
+
+
+@_transaction.check(
+    "BR-DE-TMP-32",
+    Flag.INFORMATION,
+    terms=("BT-72", "BG-14", "BG-26"),
+    en="An invoice should give the delivery date (BT-72), an invoicing period (BG-14) or a period per line (BG-26).",
+    de="Eine Rechnung sollte BT-72, BG-14 oder in jeder Position BG-26 zur Angabe des Leistungsdatums enthalten.",
+)
+def br_de_tmp_32(node: etree._Element) -> bool:
+    if _has(node, "ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime"):
+        return True
+    if _has(node, "ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod"):
+        return True
+    return all(
+        _has(line, "ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod")
+        for line in _all(node, "ram:IncludedSupplyChainTradeLineItem")
+    )
+
+
+_line = CII_CIUS.context(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem")
+
+
+@_line.check(
+    "BR-TMP-3",
+    _F,
+    terms=("BT-149", "BT-150"),
+    en="If gross and net price both carry a base quantity (BT-149), values and units (BT-150) must be identical.",
+    de="Haben Brutto- und Nettopreis eine Basismenge (BT-149), müssen Werte und Einheiten (BT-150) übereinstimmen.",
+)
+def br_tmp_3(node: etree._Element) -> bool:
+    gross = _all(node, "ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice/ram:BasisQuantity")
+    net = _all(node, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:BasisQuantity")
+    if not (gross and net):
+        return True
+    # Untyped on both sides: the quantities compare as strings, so "1" and "1.0" differ.
+    if not any(string_value(g) == string_value(n) for g in gross for n in net):
+        return False
+    gross_units = [u for g in gross if (u := g.get("unitCode")) is not None]
+    net_units = [u for n in net if (u := n.get("unitCode")) is not None]
+    return not (net_units and gross_units) or any(g == n for g in gross_units for n in net_units)

@@ -1,0 +1,158 @@
+"""XRechnung CVD rules (Clean Vehicles Directive) for UBL (pattern ``ubl-cvd-pattern``), active only
+when BT-24 is the CVD identifier; every context carries that condition, as in the official pattern."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from validators.rules._engine import Fail, Flag
+from validators.rules.sets import XRECHNUNG_UBL
+from validators.rules.xrechnung._patterns import UBL_CVD, UBL_IS_CVD, UBL_PATHS
+from validators.rules.xrechnung._xpath2 import (
+    CODES,
+    clark,
+    in_code_string,
+    nonblank,
+    normalize_space,
+    opt,
+    string_value,
+)
+
+_q = clark(dict(XRECHNUNG_UBL.namespaces))
+_F = Flag.FATAL
+# $UNTDID-7143-CVD-CODES: 'CVD' prepended to the UNTDID 7143 item type identification codes.
+CLASSIFICATION_SCHEMES = CODES["CVD-CODE"] + CODES["UNTDID-7143-CODES"]
+_VEHICLE_CATEGORIES = frozenset(CODES["CVD-VEHICLE-CATEGORY"])
+_CVA_CODES = frozenset(CODES["CVA-CODES"])
+
+
+def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    return UBL_PATHS.nodes(node, path)
+
+
+def _items(suffix: str = "") -> str:
+    """Line items of a CVD Invoice or CreditNote, optionally a path below them."""
+    tail = f"/{suffix}" if suffix else ""
+    return (
+        f"/ubl:Invoice[{UBL_IS_CVD}]/cac:InvoiceLine/cac:Item{tail}"
+        f" | /cn:CreditNote[{UBL_IS_CVD}]/cac:CreditNoteLine/cac:Item{tail}"
+    )
+
+
+def _cvd_codes(item: etree._Element) -> list[etree._Element]:
+    return [c for c in _all(item, "cac:CommodityClassification/cbc:ItemClassificationCode") if c.get("listID") == "CVD"]
+
+
+def _cva_properties(item: etree._Element) -> list[etree._Element]:
+    return [
+        p
+        for p in _all(item, "cac:AdditionalItemProperty")
+        if any(string_value(n) == "cva" for n in _all(p, "cbc:Name"))
+    ]
+
+
+_doc = UBL_CVD.context(f"/ubl:Invoice[{UBL_IS_CVD}] | /cn:CreditNote[{UBL_IS_CVD}]")
+
+
+@_doc.check(
+    "BR-DE-CVD-02",
+    _F,
+    terms=("BT-17",),
+    en="A CVD invoice must state the tender or lot reference (BT-17).",
+    de="Eine CVD-Rechnung muss die Vergabe- oder Losreferenz (BT-17) enthalten.",
+)
+def br_de_cvd_02(node: etree._Element) -> bool:
+    return nonblank(_all(node, "cac:OriginatorDocumentReference/cbc:ID"))
+
+
+@_doc.check(
+    "BR-DE-CVD-01",
+    _F,
+    terms=("BT-12",),
+    en="A CVD invoice must state the contract reference (BT-12).",
+    de="Eine CVD-Rechnung muss die Vertragsreferenz (BT-12) enthalten.",
+)
+def br_de_cvd_01(node: etree._Element) -> bool:
+    return nonblank(_all(node, "cac:ContractDocumentReference/cbc:ID"))
+
+
+@_doc.check(
+    "BR-DE-CVD-03",
+    _F,
+    terms=("BT-158", "BT-160"),
+    en="A CVD invoice must have a line classified with scheme 'CVD' and an item attribute named 'cva'.",
+    de="Eine CVD-Rechnung muss eine Position mit Klassifizierung 'CVD' und einem Artikelattribut 'cva' enthalten.",
+)
+def br_de_cvd_03(node: etree._Element) -> bool:
+    items = [*_all(node, "cac:InvoiceLine/cac:Item"), *_all(node, "cac:CreditNoteLine/cac:Item")]
+    return any(_cvd_codes(item) and _cva_properties(item) for item in items)
+
+
+_item = UBL_CVD.context(_items())
+
+
+@_item.check(
+    "BR-DE-CVD-06-a",
+    _F,
+    terms=("BT-158", "BT-160"),
+    en="A line classified with scheme 'CVD' must have exactly one item attribute named 'cva'.",
+    de="Eine Position mit Klassifizierung 'CVD' muss genau ein Artikelattribut 'cva' enthalten.",
+)
+def br_de_cvd_06_a(node: etree._Element) -> bool:
+    return not _cvd_codes(node) or len(_cva_properties(node)) == 1
+
+
+@_item.check(
+    "BR-DE-CVD-06-b",
+    _F,
+    terms=("BT-158", "BT-160"),
+    en="A line with an item attribute named 'cva' must have exactly one classification with scheme 'CVD'.",
+    de="Eine Position mit Artikelattribut 'cva' muss genau eine Klassifizierung mit Schema 'CVD' enthalten.",
+)
+def br_de_cvd_06_b(node: etree._Element) -> bool:
+    return not _cva_properties(node) or len(_cvd_codes(node)) == 1
+
+
+_classification = UBL_CVD.context(_items("cac:CommodityClassification/cbc:ItemClassificationCode"))
+
+
+@_classification.check(
+    "BR-TMP-CVD-01",
+    _F,
+    terms=("BT-158",),
+    en="The item classification scheme (BT-158) must come from UNTDID 7143 (or be 'CVD').",
+    de="Das Schema der Artikelklassifizierung (BT-158) ist aus UNTDID 7143 zu wählen (oder 'CVD').",
+)
+def br_tmp_cvd_01(node: etree._Element) -> bool | Fail:
+    scheme = node.get("listID")
+    return True if in_code_string(CLASSIFICATION_SCHEMES, scheme) else Fail(value=scheme)
+
+
+@_classification.check(
+    "BR-DE-CVD-04",
+    _F,
+    terms=("BT-158",),
+    en="A classification with scheme 'CVD' must be an allowed vehicle category (M1–M3, N1–N3).",
+    de="Eine Klassifizierung mit Schema 'CVD' muss eine zulässige Fahrzeugklasse (M1–M3, N1–N3) sein.",
+)
+def br_de_cvd_04(node: etree._Element) -> bool | Fail:
+    if normalize_space(node.get("listID") or "") != "CVD":
+        return True
+    value = normalize_space(string_value(node))
+    return True if value in _VEHICLE_CATEGORIES else Fail(value=value)
+
+
+_cva = UBL_CVD.context(_items("cac:AdditionalItemProperty[cbc:Name = 'cva']"))
+
+
+@_cva.check(
+    "BR-DE-CVD-05",
+    _F,
+    terms=("BT-161",),
+    en="The value of the item attribute 'cva' (BT-161) must be clean, zero-emission or other.",
+    de="Der Wert des Artikelattributs 'cva' (BT-161) muss clean, zero-emission oder other sein.",
+)
+def br_de_cvd_05(node: etree._Element) -> bool | Fail:
+    value = opt(_all(node, "cbc:Value"), "value")
+    text = "" if value is None else normalize_space(string_value(value))
+    return True if text in _CVA_CODES else Fail(value=text)
