@@ -22,14 +22,17 @@ What CII expresses differently from UBL:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
 
 from schemas.binding._core import Bind, Group, Table
-from schemas.model import InvoiceLine, term_of
+from schemas.binding._writer import Hint, Prepared, WriteError, WriteHints
+from schemas.model import Identifier, Invoice, InvoiceLine, term_of
 
-__all__ = ["INVOICE", "NAMESPACES", "ROOTS"]
+__all__ = ["INVOICE", "NAMESPACES", "ROOTS", "WRITE_HINTS"]
 
 _RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 _RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -458,4 +461,102 @@ INVOICE: Table = (
         ),
     ),
     Bind("BT-19", f"{_SETTLEMENT}/ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID"),
+)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+_PARENT_LINE = "ram:AssociatedDocumentLineDocument/ram:ParentLineID"
+
+
+def _flatten_sub_lines(lines: Sequence[InvoiceLine], parent: str | None = None) -> Prepared:
+    """The inverse of ``_nest_sub_lines``: each sub line follows its parent, naming it in ParentLineID."""
+    flat: Prepared = []
+    for line in lines:
+        flat.append((line.model_copy(update={_SUB_LINES: []}), ((_PARENT_LINE, parent),) if parent else ()))
+        sub_lines = getattr(line, _SUB_LINES)
+        if sub_lines:
+            if not line.identifier:
+                raise WriteError("BT-126: a line with sub lines needs an identifier for their ParentLineID")
+            flat.extend(_flatten_sub_lines(sub_lines, line.identifier))
+    return flat
+
+
+def _global_when_scheme(identifiers: Sequence[Identifier]) -> list[int]:
+    """ram:ID (branch 0) for identifiers without a scheme, ram:GlobalID (1) for those with one.
+
+    The reader lists every ram:ID before every ram:GlobalID, so an identifier with a scheme
+    that precedes one without stays a ram:ID (with @schemeID): the model's order survives.
+    """
+    last_plain = max((i for i, x in enumerate(identifiers) if x.scheme is None), default=-1)
+    return [1 if x.scheme is not None and i > last_plain else 0 for i, x in enumerate(identifiers)]
+
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+
+
+def _iban_or_proprietary(accounts: Sequence[str]) -> list[int]:
+    """ram:IBANID for an IBAN, ram:ProprietaryID for any other account identifier."""
+    return [0 if _IBAN.fullmatch(a.replace(" ", "")) else 1 for a in accounts]
+
+
+def _with_gross_price(line: InvoiceLine) -> InvoiceLine:
+    """ram:GrossPriceProductTradePrice, which carries BT-147, requires its ram:ChargeAmount (BT-148).
+
+    UBL may state the discount alone; the gross price is then net plus discount (PEPPOL-EN16931-R046).
+    """
+    price = line.price
+    sub_lines = [_with_gross_price(sub) for sub in getattr(line, _SUB_LINES)]
+    if price and price.discount is not None and price.gross_price is None and price.net_price is not None:
+        price = price.model_copy(update={"gross_price": price.net_price + price.discount})
+    return line.model_copy(update={"price": price, _SUB_LINES: sub_lines})
+
+
+def _complete(invoice: Invoice) -> Invoice:
+    """What CII's schema requires where the model may be silent, derived by the EN 16931 rules."""
+    return invoice.model_copy(update={"lines": [_with_gross_price(line) for line in invoice.lines]})
+
+
+_VAT = (("ram:TypeCode", "VAT"),)
+
+WRITE_HINTS = WriteHints(
+    terms={
+        "BG-25": Hint(prepare=_flatten_sub_lines, extras=(_PARENT_LINE,)),
+        # The reader takes any type but 130 (BT-18) and 50 (BT-17); EN 16931 types BG-24 as 916.
+        "BG-24": Hint(path=f"{_AGREEMENT}/ram:AdditionalReferencedDocument{_typed('916')}"),
+        # The reader tells the two VAT totals apart by comparing currencies (XPath); the writer
+        # states each total's currency.
+        "BT-110": Hint(path="ram:TaxTotalAmount", currency="BT-5"),
+        "BT-111": Hint(path="ram:TaxTotalAmount", currency="BT-6"),
+        "BT-29": Hint(branch=_global_when_scheme),
+        "BT-46": Hint(branch=_global_when_scheme),
+        "BT-60": Hint(branch=_global_when_scheme),
+        "BT-71": Hint(branch=_global_when_scheme),
+        "BT-84": Hint(branch=_iban_or_proprietary),
+        # A UBL BT-8 (UNTDID 2005) in its CII code (UNTDID 2475).
+        "BT-8": Hint(codes={"3": "5", "35": "29", "432": "72"}),
+    },
+    date_format="102",
+    required={
+        "rsm:CrossIndustryInvoice": (
+            ("rsm:ExchangedDocumentContext", None),
+            ("rsm:ExchangedDocument", None),
+            (f"{_AGREEMENT}", None),
+            (f"{_DELIVERY}", None),
+            (f"{_SETTLEMENT}", None),
+        ),
+        "ram:IncludedSupplyChainTradeLineItem": (
+            ("ram:AssociatedDocumentLineDocument", None),
+            (_LINE_SETTLEMENT, None),
+        ),
+        # ram:Name is mandatory and no EN 16931 term; the CII binding's examples write this text.
+        "ram:SpecifiedProcuringProject": (("ram:Name", "Project reference"),),
+        # The EN 16931 CII binding types every VAT aggregate as VAT (the reader does not check it).
+        "ram:ApplicableTradeTax": _VAT,
+        "ram:CategoryTradeTax": _VAT,
+    },
+    # Every payment means carries its type code (mandatory in EN 16931), also a second one
+    # written for a further BG-17 account.
+    repeat={"ram:SpecifiedTradeSettlementPaymentMeans": ("ram:TypeCode",)},
+    complete=_complete,
 )

@@ -6,13 +6,17 @@ table: where they differ (type code, line and quantity element names) the path n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
 from schemas.binding._core import Bind, Group, Table
+from schemas.binding._writer import Hint, Prepared, WriteHints
+from schemas.model import Invoice, InvoiceLine, Note, Totals
 
-__all__ = ["INVOICE", "NAMESPACES", "ROOTS"]
+__all__ = ["INVOICE", "NAMESPACES", "ROOTS", "WRITE_HINTS"]
 
 NAMESPACES = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -299,4 +303,76 @@ INVOICE: Table = (
         "cac:PrepaidPayment",
         (Bind("BT-DEX-001", "cbc:ID"), Bind("BT-DEX-002", "cbc:PaidAmount"), Bind("BT-DEX-003", "cbc:InstructionID")),
     ),
+)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+
+def _join_notes(notes: Sequence[Note]) -> Prepared:
+    """The inverse of ``_split_notes``: BT-21 goes into the note text as ``#CODE#text``."""
+    joined: Prepared = []
+    for note in notes:
+        if note.subject_code:
+            text = f"{_NOTE_SUBJECT_PREFIX}{note.subject_code}{_NOTE_SUBJECT_PREFIX}{note.text or ''}"
+            note = note.model_copy(update={"subject_code": None, "text": text})
+        joined.append((note, ()))
+    return joined
+
+
+def _with_price_discount(line: InvoiceLine) -> InvoiceLine:
+    """A gross price needs cac:Price/cac:AllowanceCharge, whose cbc:Amount (BT-147) is mandatory.
+
+    CII may state the gross price alone; the discount is then gross minus net (PEPPOL-EN16931-R046).
+    """
+    price = line.price
+    sub_lines = [_with_price_discount(sub) for sub in line.sub_lines]
+    if price and price.gross_price is not None and price.discount is None and price.net_price is not None:
+        price = price.model_copy(update={"discount": price.gross_price - price.net_price})
+    return line.model_copy(update={"price": price, "sub_lines": sub_lines})
+
+
+def _complete(invoice: Invoice) -> Invoice:
+    """What UBL's schema requires where the model may be silent, derived by the EN 16931 rules."""
+    update: dict[str, Any] = {"lines": [_with_price_discount(line) for line in invoice.lines]}
+    # cac:TaxTotal, which carries the VAT breakdown, requires cbc:TaxAmount, and CII may omit
+    # BT-110: it is then the sum of BT-117 (BR-CO-14).
+    amounts = [vat.tax_amount for vat in invoice.vat_breakdown]
+    totals = invoice.totals or Totals()
+    if amounts and totals.total_vat is None and None not in amounts:
+        total = sum((a for a in amounts if a is not None), start=Decimal(0))
+        update["totals"] = totals.model_copy(update={"total_vat": total})
+    return invoice.model_copy(update=update)
+
+
+_VAT = (("cac:TaxScheme/cbc:ID", "VAT"),)
+
+WRITE_HINTS = WriteHints(
+    terms={
+        "BG-1": Hint(prepare=_join_notes),
+        # Read from the first cac:PaymentMeans ([1] is positional, so XPath); written into the first.
+        "BG-16": Hint(path="cac:PaymentMeans"),
+        # The reader takes any tax scheme but VAT; cac:TaxScheme is mandatory, and XRechnung
+        # writes FC (Steuernummer) for the seller's tax registration.
+        "BT-32": Hint(path="cac:PartyTaxScheme[normalize-space(cac:TaxScheme/cbc:ID)='FC']/cbc:CompanyID"),
+        # One cac:TaxTotal per currency: BT-110 in the invoice currency (the default for amounts),
+        # BT-111 in a second cac:TaxTotal (cbc:TaxAmount occurs once per TaxTotal) in BT-6.
+        "BT-110": Hint(path="../cac:TaxTotal/cbc:TaxAmount"),
+        "BT-111": Hint(path="../cac:TaxTotal/cbc:TaxAmount", currency="BT-6"),
+        # A CII BT-8 (UNTDID 2475) in its UBL code (UNTDID 2005).
+        "BT-8": Hint(codes={"5": "3", "29": "35", "72": "432"}),
+    },
+    amount_currency="BT-5",
+    required={
+        "cac:TaxCategory": _VAT,
+        "cac:ClassifiedTaxCategory": _VAT,
+        "cac:PartyTaxScheme": _VAT,  # BT-63 (BT-31 and BT-32 name their scheme in the path)
+        # Peppol BIS: a sales order reference (BT-14) without a purchase order writes NA as cbc:ID.
+        "cac:OrderReference": (("cbc:ID", "NA"),),
+        # The card network is mandatory in UBL and not an EN 16931 term.
+        "cac:CardAccount": (("cbc:NetworkID", "NA"),),
+    },
+    # A further BG-17 account needs its own cac:PaymentMeans, whose means code is mandatory.
+    repeat={"cac:PaymentMeans": ("cbc:PaymentMeansCode",)},
+    complete=_complete,
 )
