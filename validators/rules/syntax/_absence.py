@@ -10,7 +10,8 @@ Paths are a small subset of XPath 1.0, so each stays readable and can be checked
 * ``cac:Delivery/cac:DeliveryLocation/cbc:Name`` (child steps from the context node),
 * ``(cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID`` (alternatives for a step),
 * ``cac:PaymentMeans[not(/cn:CreditNote)]/cbc:PaymentDueDate`` (a predicate, any XPath 1.0),
-* ``cbc:ID/@schemeID`` (an unqualified attribute as the last step),
+* ``cbc:ID/@schemeID`` (an unqualified attribute as the last step; ``@schemeID`` alone is the
+  context node's own),
 * ``//cac:Country/cbc:IdentificationCode/@listID`` and ``//@unitCodeListID`` (anywhere in the document).
 """
 
@@ -65,6 +66,7 @@ class AbsenceProbe:
         # The engine asks every rule of a context about the same node in a row, so one entry
         # suffices; it holds (node, result) as one tuple so concurrent runs never mix them up.
         self._last: tuple[etree._Element | None, dict[str, etree._Element]] = (None, {})
+        self._made = 0
 
     def _qname(self, name: str) -> str:
         prefix, _, local = name.partition(":")
@@ -101,51 +103,59 @@ class AbsenceProbe:
                 target.attrs.setdefault(attr, []).append(key)
 
     def __call__(self, node: etree._Element) -> dict[str, etree._Element]:
-        """Every key whose path exists, with the first element found (the owner, for an attribute)."""
+        """Every key whose path exists, with the first element found (the owner, for an attribute).
+
+        Answers from the last walk when asked about the same node again.
+        """
         last_node, last = self._last
-        if last_node is node:
-            return last
+        return last if last_node is node else self.walk(node)
+
+    def walk(self, node: etree._Element) -> dict[str, etree._Element]:
+        """Walk ``node`` afresh (the tree may have changed since a previous run) and remember the answer."""
         found: dict[str, etree._Element] = {}
+        # Attribute paths without element steps (``@schemeID``) name the context node's own attributes.
+        self._attributes(node, self._relative, found)
         self._walk(node, self._relative, found)
         if self._anywhere.children or self._anywhere.attrs:
             for element in node.getroottree().getroot().iter(etree.Element):
-                self._visit(element, self._anywhere, found)
+                self._attributes(element, self._anywhere, found)
+                self._enter(element, self._anywhere, found)
         self._last = (node, found)
         return found
 
-    def _visit(self, element: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
-        """Match ``element`` against the steps below ``step``: its own attributes, then its tag."""
+    @staticmethod
+    def _attributes(element: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
         for attr, keys in step.attrs.items():
             if attr in element.attrib:
                 for key in keys:
                     found.setdefault(key, element)
+
+    def _enter(self, element: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
+        """Take ``element`` as one more step below ``step``, if its tag (and predicate) match one."""
         for test, nxt in step.children.get(element.tag, ()):
             if test is None or test(element):
-                self._reach(element, nxt, found)
-
-    def _reach(self, element: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
-        for key in step.found:
-            found.setdefault(key, element)
-        for attr, keys in step.attrs.items():
-            if attr in element.attrib:
-                for key in keys:
+                for key in nxt.found:
                     found.setdefault(key, element)
-        if step.children:
-            self._walk(element, step, found)
+                self._attributes(element, nxt, found)
+                if nxt.children:
+                    self._walk(element, nxt, found)
 
     def _walk(self, parent: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
         for child in parent.iterchildren(etree.Element):
-            for test, nxt in step.children.get(child.tag, ()):
-                if test is None or test(child):
-                    self._reach(child, nxt, found)
+            if child.tag in step.children:
+                self._enter(child, step, found)
 
     def rule(self, key: str) -> Test:
-        """The test of one rule: passes unless the probe found its path."""
+        """The test of one rule: passes unless the probe found its path.
+
+        Register the rules of one probe on their context in the order they are made: the first
+        walks the node afresh on every run, the others reuse that walk.
+        """
+        refresh = not self._made
+        self._made += 1
 
         def absent(node: etree._Element) -> bool | Fail:
-            hit = self(node)
-            element = hit.get(key)
+            element = (self.walk(node) if refresh else self(node)).get(key)
             return True if element is None else Fail(node=element)
 
         return absent
-

@@ -1,0 +1,52 @@
+"""The code lists of the BR-CL rules, loaded once from ``codelists.json``, and the membership test they share."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from lxml import etree
+
+from validators.rules._engine import Fail, Test
+
+__all__ = ["CODE_LISTS", "coded", "in_list", "normalize_space"]
+
+
+def _load() -> Mapping[str, frozenset[str]]:
+    raw = json.loads(Path(__file__).with_name("codelists.json").read_text(encoding="utf-8"))
+    return MappingProxyType({name: frozenset(entry["codes"].split()) for name, entry in raw.items() if name[0] != "_"})
+
+
+CODE_LISTS = _load()
+
+# XPath's normalize-space collapses XML whitespace only (space, tab, CR, LF), not every Unicode space.
+_XML_SPACE = re.compile(r"[ \t\n\r]+")
+
+
+def normalize_space(text: str) -> str:
+    return _XML_SPACE.sub(" ", text).strip(" ")
+
+
+def in_list(text: str | None, codes: frozenset[str]) -> bool:
+    """The official test: the value, whitespace-normalized, is one token of the list.
+
+    An absent attribute counts as the empty string, which no list holds.
+    """
+    value = normalize_space(text or "")
+    return " " not in value and value in codes
+
+
+def coded(list_name: str, attribute: str | None = None, transform: Callable[[str], str] | None = None) -> Test:
+    """A test that the element's text (or one of its attributes) is in the named list."""
+    codes = CODE_LISTS[list_name]
+
+    def test(node: etree._Element) -> bool | Fail:
+        text = node.get(attribute) if attribute else "".join(node.itertext())
+        if transform is not None and text is not None:
+            text = transform(text)
+        return in_list(text, codes) or Fail(value=text)
+
+    return test
