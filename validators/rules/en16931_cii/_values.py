@@ -29,13 +29,15 @@ __all__ = [
     "as_double",
     "cents",
     "dadd",
+    "dec_to_double",
     "dmul",
     "dsub",
-    "dec_to_double",
+    "first",
     "max_two_decimals",
     "norm_space",
     "round_decimal",
     "round_double",
+    "select",
     "sum_decimals",
     "sum_doubles",
     "text",
@@ -54,17 +56,34 @@ _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DOUBLE_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 _XML_SPACE_CHARS = " \t\r\n"
+_COMPILED: dict[str, etree.XPath] = {}
 
 
-def XPath(expr: str) -> etree.XPath:  # noqa: N802  (reads like the lxml class it returns)
+def XPath(expr: str) -> etree.XPath:
     """A compiled XPath 1.0 expression over the CII namespaces (compiled once, at import)."""
     return etree.XPath(expr, namespaces=NS, smart_strings=False)
+
+
+def select(node: etree._Element, path: str) -> list[etree._Element]:
+    """The elements a relative or absolute location path selects (compiled once per path)."""
+    compiled = _COMPILED.get(path)
+    if compiled is None:
+        compiled = _COMPILED[path] = XPath(path)
+    return compiled(node)  # type: ignore[no-any-return]
+
+
+def first(node: etree._Element, path: str) -> etree._Element | None:
+    """The first element in document order that the path selects, if any."""
+    found = select(node, path)
+    return found[0] if found else None
 
 
 def text(node: etree._Element | str) -> str:
     """The string value of an element (its descendant text, comments left out) or attribute."""
     if isinstance(node, str):
         return node
+    if not len(node):  # no children, not even comments: the text is the whole value
+        return node.text or ""
     return "".join(node.itertext())
 
 
