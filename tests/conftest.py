@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Real PostgreSQL and SeaweedFS for the platform tests, started and stopped by the session.
+pytest_plugins = ["service_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus"

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-COMMANDS = ("inspect", "render", "validate", "rules")
+COMMANDS = (
+    "inspect",
+    "render",
+    "validate",
+    "rules",
+    "up",
+    "down",
+    "status",
+    "db",
+    "audit",
+    "submit",
+    "list",
+    "show",
+    "reprocess",
+)
 
 __all__ = ["COMMANDS"]
