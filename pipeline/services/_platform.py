@@ -11,11 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import psycopg
+
 from pipeline.services import flowrunner, objectstore, postgres, prefect_server, webapp
 from pipeline.services._environment import absolute
 from pipeline.services._lifecycle import Health, ServiceSkipped
 from pipeline.services.state import ServiceRecord, ServiceState, load_state, locked_state
 from pipeline.settings import Settings
+from pipeline.store import migrate
 
 __all__ = ["SERVICES", "Service", "ServiceStatus", "bring_down", "bring_up", "platform_status"]
 
@@ -65,7 +68,15 @@ def bring_up(settings: Settings, *, warn: Callable[[str], None]) -> list[tuple[S
                 warn(str(skipped))
                 continue
             results.append((record, record.started_by_us and (before is None or before.pid != record.pid)))
+            if service is postgres and record.url:
+                # The web app and the flow runner start next and need the current schema.
+                _migrate(record.url)
     return results
+
+
+def _migrate(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
 
 
 def bring_down(settings: Settings) -> list[ServiceRecord]:
