@@ -4,6 +4,7 @@ from __future__ import annotations
 
 COMMANDS = (
     "inspect",
+    "samples",
     "render",
     "validate",
     "rules",
