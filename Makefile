@@ -9,7 +9,7 @@ SHARED ?= ../shared
 INVOICES ?= $(SHARED)/corpus/kosit-testsuite
 OUT    ?= out
 
-.PHONY: setup test run lint bench clean system-deps
+.PHONY: setup test run down validate lint bench clean system-deps
 
 $(BIN)/eingang: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,18 +36,32 @@ lint: setup
 test: setup system-deps lint
 	$(BIN)/pytest -q
 
-# The main job today: install the official schemas as the rule pack (when this machine has them),
-# then read and judge every invoice in $(INVOICES): a verdict per file on stdout and an HTML
-# report in $(OUT)/. Exit status 1 from validate means "some invoices were rejected": an outcome.
+# The main job: start the platform on embedded defaults (PostgreSQL, SeaweedFS, Prefect, web app,
+# flow runner) under $(DATA), install the official schemas as the rule pack (when this machine has
+# them), write the sample invoices Eingang generates itself, take them in and show the verdicts.
+# The services keep running for the web view and the Prefect UI; `make down` stops them.
+DATA ?= $(CURDIR)/.eingang
 run: setup
-	@if [ -d $(SHARED)/schemas ]; then $(BIN)/eingang rules install $(SHARED)/schemas; fi
+	$(BIN)/eingang up --data-dir $(DATA)
+	@if [ -d $(SHARED)/schemas ]; then $(BIN)/eingang rules install --rules-dir $(DATA)/rules $(SHARED)/schemas; fi
+	$(BIN)/eingang samples $(DATA)/samples
+	$(BIN)/eingang submit --data-dir $(DATA) $(DATA)/samples/*
+	$(BIN)/eingang list --data-dir $(DATA)
+	$(BIN)/eingang status --data-dir $(DATA)
+
+down: setup
+	$(BIN)/eingang down --data-dir $(DATA)
+
+# Judge a folder of invoices without any services: a verdict per file and an HTML report.
+validate: setup
+	$(BIN)/eingang validate --schemas $(SHARED)/schemas --format text $(INVOICES); test $$? -le 1
 	mkdir -p $(OUT)
-	$(BIN)/eingang validate --format text $(INVOICES); test $$? -le 1
-	$(BIN)/eingang validate --format html --lang de -o $(OUT)/report.html $(INVOICES); test $$? -le 1
-	@echo "report: $(OUT)/report.html"
+	$(BIN)/eingang validate --schemas $(SHARED)/schemas --format html --lang de -o $(OUT)/report.html $(INVOICES); \
+		test $$? -le 1
 
 bench: setup
 	$(BIN)/python bench/read_bench.py
+	$(BIN)/python bench/validate_bench.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -214,7 +214,7 @@ def build_samples(count: int = 6) -> list[Sample]:
         update={"total_with_vat": (wrong.totals.total_with_vat or Decimal("0")) + Decimal("10.00")})})
     samples.append(Sample("RE-2026-3001-wrong-total.xml", write_invoice(wrong, "ubl-invoice"),
                           "rejected (BR-CO-15: total with VAT is not net plus VAT)"))
-    samples.append(Sample("RE-2026-1000-again.xml", write_invoice(valid[0], "ubl-invoice") + b"\n",
+    samples.append(Sample("Wiederholung-RE-2026-1000.xml", write_invoice(valid[0], "ubl-invoice") + b"\n",
                           "duplicate (same supplier and invoice number as RE-2026-1000)"))
     pair = [_invoice(f"RE-2026-40{n}", _SUPPLIERS[2], start, [(3, 1)]) for n in (1, 2)]
     samples.append(Sample("sammelsendung.zip",

@@ -54,9 +54,9 @@ def test_the_letter_is_no_e_invoice_and_the_duplicate_repeats_an_invoice() -> No
         read_invoice(samples["anschreiben.pdf"].data)
     assert caught.value.outcome is Outcome.NO_EINVOICE_INSIDE
     first = read_invoice(samples["RE-2026-1000.xml"].data).invoice
-    again = read_invoice(samples["RE-2026-1000-again.xml"].data).invoice
+    again = read_invoice(samples["Wiederholung-RE-2026-1000.xml"].data).invoice
     assert first == again
-    assert samples["RE-2026-1000.xml"].data != samples["RE-2026-1000-again.xml"].data
+    assert samples["RE-2026-1000.xml"].data != samples["Wiederholung-RE-2026-1000.xml"].data
 
 
 def test_samples_are_the_same_on_every_run() -> None:
