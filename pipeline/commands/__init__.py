@@ -17,6 +17,9 @@ COMMANDS = (
     "list",
     "show",
     "reprocess",
+    "suppliers",
+    "mail",
+    "folder",
 )
 
 __all__ = ["COMMANDS"]

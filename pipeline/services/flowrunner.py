@@ -13,7 +13,7 @@ import sys
 import time
 
 from pipeline.services._environment import code_root, service_env
-from pipeline.services._lifecycle import Health, ServiceSkipped, ensure_started, log_path, stop_recorded
+from pipeline.services._lifecycle import Health, ensure_started, log_path, stop_recorded
 from pipeline.services._process import is_running, spawn, start_time
 from pipeline.services.state import ServiceRecord, ServiceState
 from pipeline.settings import Settings
@@ -27,7 +27,7 @@ _START_TIMEOUT = 30.0
 
 
 def available() -> bool:
-    """Whether this installation has the flow runner (it is being built alongside this module)."""
+    """Whether this installation has the flow runner (it always should; a missing one fails ``start``)."""
     try:
         return importlib.util.find_spec(MODULE) is not None
     except ImportError:
@@ -50,9 +50,7 @@ def _alive(record: ServiceRecord) -> Health:
 
 
 def start(settings: Settings, state: ServiceState) -> ServiceRecord:
-    """Start the flow runner; raises ``ServiceSkipped`` while ``flows.serve`` does not exist."""
-    if not available():
-        raise ServiceSkipped(f"flow runner not started: {MODULE} is not part of this installation yet")
+    """Start the flow runner and wait until it has survived its first seconds."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     launched_at: list[float] = []
 
@@ -76,5 +74,5 @@ def stop(settings: Settings, state: ServiceState) -> ServiceRecord | None:
 def health(settings: Settings, state: ServiceState) -> Health:
     record = state.get(NAME)
     if record is None:
-        return Health(False, "not started" if available() else f"{MODULE} is not part of this installation yet")
+        return Health(False, "not started")
     return _alive(record)

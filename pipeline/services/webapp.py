@@ -12,14 +12,7 @@ import subprocess
 import sys
 
 from pipeline.services._environment import code_root, service_env
-from pipeline.services._lifecycle import (
-    Health,
-    ServiceSkipped,
-    ensure_started,
-    http_health,
-    log_path,
-    stop_recorded,
-)
+from pipeline.services._lifecycle import Health, ensure_started, http_health, log_path, stop_recorded
 from pipeline.services._process import is_running, spawn, start_time
 from pipeline.services.ports import LOOPBACK, choose_port
 from pipeline.services.state import ServiceRecord, ServiceState
@@ -34,7 +27,7 @@ _WILDCARD = ("", "0.0.0.0", "::")
 
 
 def available() -> bool:
-    """Whether this installation has the web app (it is being built alongside this module)."""
+    """Whether this installation has the web app (it always should; a missing one fails ``start``)."""
     try:
         return importlib.util.find_spec(APP.split(":")[0]) is not None
     except ImportError:
@@ -72,9 +65,7 @@ def _healthz(record: ServiceRecord) -> Health:
 
 
 def start(settings: Settings, state: ServiceState) -> ServiceRecord:
-    """Start the web app; raises ``ServiceSkipped`` while ``pipeline.web`` does not exist."""
-    if not available():
-        raise ServiceSkipped(f"web app not started: {APP} is not part of this installation yet")
+    """Start the web app and wait until it answers ``/healthz``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return ensure_started(state, NAME, launch=lambda: _launch(settings, state), ready=_healthz, timeout=_START_TIMEOUT)
 
@@ -86,7 +77,7 @@ def stop(settings: Settings, state: ServiceState) -> ServiceRecord | None:
 def health(settings: Settings, state: ServiceState) -> Health:
     record = state.get(NAME)
     if record is None:
-        return Health(False, "not started" if available() else f"{APP} is not part of this installation yet")
+        return Health(False, "not started")
     if not is_running(record.pid, record.pid_start):
         return Health(False, f"process {record.pid} is gone")
     return _healthz(record)

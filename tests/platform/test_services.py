@@ -40,7 +40,6 @@ _PLATFORM_VARS = (
     "EINGANG_WEB_PORT",
     "EINGANG_WEB_HOST",
 )
-_OPTIONAL = ("web", "flowrunner")  # skipped while their code is not in this build
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -118,9 +117,8 @@ def test_up_starts_object_store_and_prefect_and_status_reports_every_service_hea
 
     assert status["healthy"] is True
     assert set(services) == {"postgres", "objectstore", "prefect", "web", "flowrunner"}
-    for name, service in services.items():
-        expected = ("healthy", "skipped") if name in _OPTIONAL else ("healthy",)
-        assert service["state"] in expected, service
+    for service in services.values():
+        assert service["state"] == "healthy", service
     assert services["postgres"]["started_by_us"] is False  # DATABASE_URL: used, not started
     for name in ("objectstore", "prefect"):
         assert services[name]["started_by_us"] is True
@@ -156,7 +154,7 @@ def test_running_up_twice_starts_nothing_new(platform_a: Platform) -> None:
     assert "already running" in again.stdout
     after = platform_a.services()
     assert {n: s["pid"] for n, s in after.items()} == {n: s["pid"] for n, s in before.items()}
-    assert all(s["state"] in ("healthy", "skipped") for s in after.values())
+    assert all(s["state"] == "healthy" for s in after.values())
 
 
 def test_second_data_dir_runs_side_by_side_on_other_ports(platform_a: Platform, platform_b: Platform) -> None:
