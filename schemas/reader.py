@@ -106,9 +106,12 @@ def source_from_pdf(found: pdf.PdfExtraction) -> Source:
     )
 
 
+_PLAIN_XML = Source(kind="xml")  # frozen, so one instance serves every plain XML file
+
+
 def open_document(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> Document:
     """Unwrap, parse and classify; raise ReadError when the bytes hold no readable invoice XML."""
-    source = Source(kind="xml")
+    source = _PLAIN_XML
     attachments: tuple[pdf.EmbeddedFile, ...] = ()
     if pdf.is_pdf(data):
         try:

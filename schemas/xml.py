@@ -8,6 +8,7 @@ and every entity attack (billion laughs, external entities) lives there.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -32,7 +33,7 @@ _LIBXML2_MAX_DEPTH = 256
 _DTD_REFUSED = "document declares a DTD, which e-invoices never need (refused for safety)"
 
 
-def _parser() -> etree.XMLParser:
+def _new_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -41,6 +42,21 @@ def _parser() -> etree.XMLParser:
         huge_tree=False,
         remove_blank_text=False,
     )
+
+
+_PER_THREAD = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's hardened parser: created once, as libxml2's parser context is then reused.
+
+    An lxml parser must not be shared between threads, hence one per thread. Its options are
+    fixed at creation, so reuse cannot weaken them.
+    """
+    parser: etree.XMLParser | None = getattr(_PER_THREAD, "parser", None)
+    if parser is None:
+        parser = _PER_THREAD.parser = _new_parser()
+    return parser
 
 
 _FIRST_TAG = re.compile(rb"<[A-Za-z_]")
@@ -69,7 +85,7 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
     """Parse untrusted bytes into an element tree, or raise XmlError with a one-line reason."""
     if len(data) > limits.max_bytes:
         raise XmlError(f"document too large ({len(data)} bytes, limit {limits.max_bytes})")
-    if not data.strip():
+    if not data or data.isspace():  # not data.strip(), which copies the whole document
         raise XmlError("empty document")
     if _declares_dtd(data):
         raise XmlError(_DTD_REFUSED)
@@ -79,8 +95,8 @@ def parse_xml(data: bytes, limits: ParseLimits = DEFAULT_LIMITS) -> etree._Eleme
         raise XmlError(f"not well-formed XML: {exc.msg}") from None
     except ValueError as exc:  # e.g. unicode strings with an encoding declaration
         raise XmlError(f"not well-formed XML: {exc}") from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise XmlError(_DTD_REFUSED)
     if limits.max_depth < _LIBXML2_MAX_DEPTH and _depth_exceeds(root, limits.max_depth):
         raise XmlError(f"document nests deeper than {limits.max_depth} levels")

@@ -134,3 +134,35 @@ def test_a_bad_amount_names_its_business_term() -> None:
     err = _reason(data)
     assert err.outcome is Outcome.BAD_VALUE
     assert "BT-115" in err.reason
+
+
+def test_the_reused_parser_keeps_its_protections_across_documents_and_threads() -> None:
+    # parse_xml keeps one parser per thread: a refused or broken document must leave nothing
+    # behind for the next one, and threads must not share a parser.
+    good = UBL_HEAD + b"<ID>{}</ID></Invoice>"
+    hostile = [BILLION_LAUGHS, b'<!DOCTYPE x SYSTEM "http://127.0.0.1:9/x.dtd"><x/>', UBL_HEAD + b"<ID>1</ID"]
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for round_ in range(50):
+                data = hostile[round_ % len(hostile)]
+                with pytest.raises(XmlError):
+                    parse_xml(data)
+                root = parse_xml(good.replace(b"{}", f"{worker}-{round_}".encode()))
+                assert root[0].text == f"{worker}-{round_}"
+                assert root.getroottree().docinfo.internalDTD is None
+        except BaseException as exc:  # reported below: pytest does not see other threads' failures
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with pytest.raises(XmlError, match="deeper than 32"):
+        parse_xml(b"<a>" * 40 + b"</a>" * 40, ParseLimits(max_depth=32))
+    assert parse_xml(b" \n<a/>\n ").tag == "a"
+    with pytest.raises(XmlError, match="empty"):
+        parse_xml(b" \t\r\n\x0b\x0c")
