@@ -46,7 +46,7 @@ from validators.report import (
 from validators.scenario import Scenario, ScenarioSet, default_scenarios, level_of_flag
 
 if TYPE_CHECKING:
-    from validators.rules import Fired, RuleSet
+    from validators.rules import Fired, RuleSet, Session
 
 __all__ = ["ORDER_X_ROOT", "Artefacts", "Checker", "Options", "check", "eingang_version", "open_for_check"]
 
@@ -414,9 +414,12 @@ class Checker:
             keys = scenario.rule_sets
         native: list[Finding] = []
         if self.options.engine in ("native", "both"):
+            # One session per check, made by the first rule set that runs: the others share its
+            # element index and document facts.
+            shared: list[Session] = []
             for key in keys:
                 run.rule_sets.append(key)
-                found = run.guard("rules", lambda key=key: self._native(doc.root, key, scenario))
+                found = run.guard("rules", lambda key=key: self._native(doc.root, key, scenario, shared))
                 if found is None:
                     continue
                 if isinstance(found, _Partial):
@@ -438,13 +441,22 @@ class Checker:
         run.findings.extend(f for f in official if f.rule.startswith("EINGANG-"))
         run.findings.extend(_engine_diff(native, [f for f in official if not f.rule.startswith("EINGANG-")]))
 
-    def _native(self, root: etree._Element, key: str, scenario: Scenario | None) -> list[Finding] | _Partial:
+    def _native(
+        self, root: etree._Element, key: str, scenario: Scenario | None, shared: list[Session] | None = None
+    ) -> list[Finding] | _Partial:
         rule_set = self.rule_sets.get(key)
         if rule_set is None:
             raise LookupError(f"rule set {key} is not registered")
+        session = None
+        if shared is not None:
+            if not shared:
+                from validators.rules import Session
+
+                shared.append(Session(root))
+            session = shared[0]
         findings: list[Finding] = []
         try:
-            for fired in rule_set.run(root):
+            for fired in rule_set.run(root, session):
                 findings.append(_from_fired(fired, scenario))
         except Exception as exc:
             # Keep what fired before the failure; the failure itself rejects.

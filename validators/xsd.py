@@ -42,6 +42,9 @@ class _Compiled:
 
 
 _CACHE: dict[Path, _Compiled] = {}
+# The same schema by the path it was asked for: resolving a path costs a system call per component,
+# more than validating a small invoice, so it is done once per path.
+_BY_GIVEN: dict[Path, _Compiled] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -57,6 +60,16 @@ def load_schema(path: Path) -> etree.XMLSchema:
 
 
 def _compiled(path: Path) -> _Compiled:
+    entry = _BY_GIVEN.get(path)
+    if entry is not None:
+        return entry
+    entry = _resolved(path)
+    if path.is_absolute():  # a relative path would resolve differently after a change of directory
+        _BY_GIVEN[path] = entry
+    return entry
+
+
+def _resolved(path: Path) -> _Compiled:
     key = path.resolve()
     entry = _CACHE.get(key)
     if entry is not None:
@@ -82,3 +95,4 @@ def validate(root: etree._Element, schema_path: Path) -> XsdResult:
 def clear_cache() -> None:
     with _CACHE_LOCK:
         _CACHE.clear()
+        _BY_GIVEN.clear()

@@ -6,9 +6,9 @@ Importing this package loads every rule module; ``RULE_SETS`` maps ``name@versio
 from __future__ import annotations
 
 from validators.rules import families  # noqa: F401  (registers every rule module)
-from validators.rules._engine import Assert, Fail, Fired, Flag, RuleSet, node_path
+from validators.rules._engine import Assert, Fail, Fired, Flag, RuleSet, Session, node_path
 from validators.rules.sets import EN16931_CII, EN16931_UBL, XRECHNUNG_CII, XRECHNUNG_UBL
 
 RULE_SETS: dict[str, RuleSet] = {s.key: s for s in (EN16931_UBL, EN16931_CII, XRECHNUNG_UBL, XRECHNUNG_CII)}
 
-__all__ = ["RULE_SETS", "Assert", "Fail", "Fired", "Flag", "RuleSet", "node_path"]
+__all__ = ["RULE_SETS", "Assert", "Fail", "Fired", "Flag", "RuleSet", "Session", "node_path"]

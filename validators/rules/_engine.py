@@ -9,17 +9,24 @@ is a small Python function of the context node that returns True when the node i
 Contexts are XSLT match patterns written in XPath 1.0 (``cac:InvoiceLine``,
 ``/ubl:Invoice``, ``cac:AllowanceCharge[cbc:ChargeIndicator='false']``); a relative
 pattern matches such an element anywhere, as in XSLT.
+
+A run works on a ``Session``: one document under check, with an index of its elements by tag
+(from which every context picks its candidates, see ``_match``) and a memo of facts the rules
+compute about the document. A check shares one session between its rule sets; the session is
+active only while a run of that check executes, so nothing learned about one document can be
+used for another.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from lxml import etree
+
+from validators.rules._match import Selector, compile_pattern
+from validators.rules._session import Session, activate, active_session
 
 __all__ = [
     "Assert",
@@ -27,12 +34,14 @@ __all__ = [
     "Fail",
     "Fired",
     "Flag",
+    "Guarded",
     "Pattern",
     "RuleSet",
+    "Session",
     "Test",
+    "active_session",
     "node_path",
 ]
-
 
 class Flag(StrEnum):
     FATAL = "fatal"
@@ -50,6 +59,24 @@ class Fail:
 
 # An assert's test: context node → True (passes), False or Fail (fires).
 Test = Callable[[etree._Element], "bool | Fail"]
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """A test that can fire only where ``probe(node)`` holds ``key``.
+
+    Hundreds of "should not be present" rules share one probe per context (one walk finds every
+    such element). Marking their tests this way lets the engine run the probe once per node and
+    call only the tests whose key it found, instead of calling every test to learn it passes.
+    Called directly, it answers exactly as ``test`` does.
+    """
+
+    probe: Callable[[etree._Element], Mapping[str, object]]
+    key: str
+    test: Test
+
+    def __call__(self, node: etree._Element) -> bool | Fail:
+        return self.test(node) if self.key in self.probe(node) else True
 
 
 @dataclass(frozen=True)
@@ -72,39 +99,13 @@ class Fired:
     value: str | None
 
 
-def _split_top(text: str, separator: str) -> list[str]:
-    """Split at a one-character separator outside brackets and parentheses."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        if ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == separator and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts]
+# Every registration bumps this, so a rule set recompiles its plan when rules were added after a run.
+_generation = 0
 
 
-def _match_xpath(pattern: str) -> str:
-    """Turn an XSLT match pattern into an XPath selecting every node it matches."""
-    return " | ".join(b if b.startswith("/") else "//" + b for b in _split_top(pattern, "|"))
-
-
-_QNAME_STEP = re.compile(r"([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)(\[.*\])?")
-
-
-def _target_tags(pattern: str, namespaces: Mapping[str, str]) -> frozenset[str] | None:
-    """The element names a pattern can select, when its last step names one; else None."""
-    tags = set()
-    for branch in _split_top(pattern, "|"):
-        last = _split_top(branch, "/")[-1]
-        match = _QNAME_STEP.fullmatch(last)
-        if match is None or match[1] not in namespaces:
-            return None
-        tags.add(f"{{{namespaces[match[1]]}}}{match[2]}")
-    return frozenset(tags)
+def _changed() -> None:
+    global _generation
+    _generation += 1
 
 
 @dataclass
@@ -119,6 +120,7 @@ class Context:
 
         def register(test: Test) -> Test:
             self.asserts.append(Assert(rule_id, flag, test, terms, en, de or en, report))
+            _changed()
             return test
 
         return register
@@ -132,7 +134,95 @@ class Pattern:
     def context(self, match: str) -> Context:
         ctx = Context(match)
         self.contexts.append(ctx)
+        _changed()
         return ctx
+
+
+# --- compiled rule sets --------------------------------------------------------------------------------------
+
+# One assert as the run loop uses it: (test, fires when True, the assert).
+_Entry = tuple[Test, bool, Assert]
+
+
+@dataclass(frozen=True)
+class _Probed:
+    """The guarded asserts of one probe in a context, by the key that lets each fire."""
+
+    probe: Callable[[etree._Element], Mapping[str, object]]
+    first: int  # position of the probe's first assert: where a failing probe is reported
+    by_key: dict[str, list[tuple[int, _Entry]]]
+
+
+@dataclass(frozen=True)
+class _ContextPlan:
+    selector: Selector
+    tags: frozenset[str] | None  # the tags its nodes carry, when known: without them it selects nothing
+    entries: tuple[_Entry, ...]  # every assert in order, when none is guarded
+    always: tuple[tuple[int, _Entry], ...]  # the unguarded ones with their positions, when some are
+    probes: tuple[_Probed, ...]
+
+
+def _plan_context(ctx: Context, namespaces: Mapping[str, str]) -> _ContextPlan:
+    selector = compile_pattern(ctx.pattern, namespaces)
+    entries = tuple((a.test, a.report, a) for a in ctx.asserts)
+    always: list[tuple[int, _Entry]] = []
+    probes: dict[int, _Probed] = {}
+    for position, entry in enumerate(entries):
+        test = entry[0]
+        if isinstance(test, Guarded) and not entry[1]:  # a report fires on True: it is never skipped
+            probed = probes.get(id(test.probe))
+            if probed is None:
+                probed = probes[id(test.probe)] = _Probed(test.probe, position, {})
+            probed.by_key.setdefault(test.key, []).append((position, entry))
+        else:
+            always.append((position, entry))
+    if not probes:
+        return _ContextPlan(selector, selector.tags, entries, (), ())
+    return _ContextPlan(selector, selector.tags, (), tuple(always), tuple(probes.values()))
+
+
+def _emit(entry: _Entry, node: etree._Element, out: list[Fired]) -> None:
+    """Run one assert on a node; what fires goes to ``out``."""
+    test, report, rule = entry
+    result = test(node)
+    if result is True:
+        if report:
+            out.append(Fired(rule, node, None))
+    elif result is False:
+        if not report:
+            out.append(Fired(rule, node, None))
+    elif isinstance(result, Fail):
+        out.append(Fired(rule, result.node if result.node is not None else node, result.value))
+
+
+def _emit_guarded(plan: _ContextPlan, node: etree._Element, out: list[Fired]) -> None:
+    """Run a context's asserts on a node, calling guarded ones only where their probe found the key.
+
+    The order of what fires, and what has fired when a test raises, is that of running every
+    assert in order: a failing probe counts as failing at its first assert.
+    """
+    hits: list[tuple[int, _Entry]] = []
+    failure: tuple[int, Exception] | None = None
+    for probed in plan.probes:
+        try:
+            found = probed.probe(node)
+        except Exception as exc:
+            if failure is None or probed.first < failure[0]:
+                failure = (probed.first, exc)
+            continue
+        for key in found:
+            hits.extend(probed.by_key.get(key, ()))
+    if not hits and failure is None:
+        for _, entry in plan.always:
+            _emit(entry, node, out)
+        return
+    steps = sorted([*plan.always, *hits], key=lambda step: step[0])
+    for position, entry in steps:
+        if failure is not None and position >= failure[0]:
+            break
+        _emit(entry, node, out)
+    if failure is not None:
+        raise failure[1]
 
 
 @dataclass
@@ -143,8 +233,8 @@ class RuleSet:
     version: str
     namespaces: Mapping[str, str]
     patterns: list[Pattern] = field(default_factory=list)
-    _compiled: dict[str, etree.XPath] = field(default_factory=dict, repr=False)
-    _targets: dict[str, frozenset[str] | None] = field(default_factory=dict, repr=False)
+    _plan: tuple[tuple[tuple[_ContextPlan, ...], bool], ...] | None = field(default=None, repr=False)
+    _plan_generation: int = field(default=-1, repr=False)
 
     @property
     def key(self) -> str:
@@ -153,47 +243,89 @@ class RuleSet:
     def pattern(self, name: str) -> Pattern:
         p = Pattern(name)
         self.patterns.append(p)
+        _changed()
         return p
 
     def rule_ids(self) -> set[str]:
         return {a.id for p in self.patterns for c in p.contexts for a in c.asserts}
 
-    def _select(self, root: etree._Element, match: str) -> list[Any]:
-        xpath = self._compiled.get(match)
-        if xpath is None:
-            xpath = self._compiled[match] = etree.XPath(_match_xpath(match), namespaces=dict(self.namespaces))
-        result = xpath(root)
-        return result if isinstance(result, list) else []
+    def compile(self) -> None:
+        """Compile every context's match pattern now (otherwise done by the first run)."""
+        self._compiled()
 
-    def run(self, root: etree._Element) -> Iterator[Fired]:
+    def _compiled(self) -> tuple[tuple[tuple[_ContextPlan, ...], bool], ...]:
+        if self._plan is None or self._plan_generation != _generation:
+            generation = _generation
+            # Per pattern: its contexts, and whether first-match shadowing needs tracking (several contexts).
+            self._plan = tuple(
+                (tuple(_plan_context(c, self.namespaces) for c in p.contexts), len(p.contexts) > 1)
+                for p in self.patterns
+            )
+            self._plan_generation = generation
+        return self._plan
+
+    def run(self, root: etree._Element, session: Session | None = None) -> Iterator[Fired]:
         """Every assert that fires on the document, pattern by pattern, in context order.
 
-        Exceptions propagate: the caller turns them into an error finding, never into silence.
+        ``session`` shares the element index and facts of one check between its rule sets; it
+        must have been made for ``root``. Exceptions propagate, after what fired before them:
+        the caller turns them into an error finding, never into silence.
         """
-        # Most contexts name the element they select; when no such element is in the document,
-        # the (whole-document) XPath need not run at all.
-        present = {el.tag for el in root.iter()}
-        for pattern in self.patterns:
-            claimed: set[etree._Element] = set()
-            for ctx in pattern.contexts:
-                if ctx.pattern not in self._targets:
-                    self._targets[ctx.pattern] = _target_tags(ctx.pattern, self.namespaces)
-                targets = self._targets[ctx.pattern]
-                if targets is not None and targets.isdisjoint(present):
-                    continue
-                for node in self._select(root, ctx.pattern):
-                    if not isinstance(node, etree._Element) or node in claimed:
+        fired: list[Fired] = []
+        try:
+            self._run(root, session, fired)
+        except Exception:
+            yield from fired
+            raise
+        yield from fired
+
+    def _run(self, root: etree._Element, session: Session | None, out: list[Fired]) -> None:
+        plan = self._compiled()
+        if session is None or session.root is not root:
+            session = Session(root)
+        by_tag = session.by_tag
+        present = by_tag.keys()
+        shapes = session.memo
+        with activate(session):
+            for contexts, shadowing in plan:
+                claimed: set[etree._Element] = set()
+                for ctx in contexts:
+                    selector = ctx.selector
+                    # The commonest patterns are selected here without a call; see Selector.
+                    if selector.tag is not None:
+                        found = by_tag.get(selector.tag)
+                        if not found:
+                            continue
+                        nodes = [n for n in found if n not in claimed] if claimed else found
+                    elif (ctx.tags is not None and present.isdisjoint(ctx.tags)) or not present >= selector.requires:
                         continue
-                    claimed.add(node)
-                    for rule in ctx.asserts:
-                        result = rule.test(node)
-                        if rule.report:
-                            fired = result is True or isinstance(result, Fail)
-                        else:
-                            fired = result is False or isinstance(result, Fail)
-                        if fired:
-                            detail = result if isinstance(result, Fail) else Fail()
-                            yield Fired(rule, detail.node if detail.node is not None else node, detail.value)
+                    elif selector.shape is not None:
+                        found = shapes.get(selector.shape)
+                        if found is None:
+                            found = shapes[selector.shape] = selector.shaped(session)
+                        nodes = [n for n in found if n not in claimed] if claimed else found
+                    else:
+                        nodes = selector.select(session, claimed)
+                    if not nodes:
+                        continue
+                    if shadowing:
+                        claimed.update(nodes)
+                    entries = ctx.entries
+                    if entries:
+                        for node in nodes:
+                            for test, report, rule in entries:
+                                result = test(node)
+                                if result is True:
+                                    if report:
+                                        out.append(Fired(rule, node, None))
+                                elif result is False:
+                                    if not report:
+                                        out.append(Fired(rule, node, None))
+                                elif isinstance(result, Fail):
+                                    out.append(Fired(rule, node if result.node is None else result.node, result.value))
+                    elif ctx.probes:
+                        for node in nodes:
+                            _emit_guarded(ctx, node, out)
 
 
 def node_path(node: etree._Element) -> str:

@@ -19,6 +19,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 
 from lxml import etree
 
+from validators.rules._xpath import XPathFunction, compile_xpath
 from validators.rules.sets import EN16931_CII
 
 __all__ = [
@@ -56,12 +57,12 @@ _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DOUBLE_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?INF|NaN")
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 _XML_SPACE_CHARS = " \t\r\n"
-_COMPILED: dict[str, etree.XPath] = {}
+_COMPILED: dict[str, XPathFunction] = {}
 
 
-def XPath(expr: str) -> etree.XPath:
+def XPath(expr: str) -> XPathFunction:
     """A compiled XPath 1.0 expression over the CII namespaces (compiled once, at import)."""
-    return etree.XPath(expr, namespaces=NS, smart_strings=False)
+    return compile_xpath(expr, NS)
 
 
 def select(node: etree._Element, path: str) -> list[etree._Element]:

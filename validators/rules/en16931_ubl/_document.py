@@ -3,8 +3,8 @@
 Roughly sixty rules of the model pattern look across the document (``//cac:ClassifiedTaxCategory``,
 the lines of one VAT category, the seller's VAT identifier, ...). Walking the tree once per
 document instead of once per rule keeps a full run well under a millisecond per hundred rules.
-The last document's facts are kept until another document is checked; they describe the tree
-as it was first seen, which is how the rule engine uses a parsed document.
+The facts live in the run's session (``_engine.Session``), so they are shared by the rules of one
+check and never outlive it: a later check, of this tree or another, gathers them afresh.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Final
 
 from lxml import etree
 
+from validators.rules._engine import active_session
+from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
@@ -77,14 +79,14 @@ class Line:
 
 
 def _category(el: etree._Element) -> Category:
-    ids = [string_value(i) for i in el.iterchildren(CBC + "ID")]
+    ids = [string_value(i) for i in child_elements(el, CBC + "ID")]
     return Category(
         el=el,
         code=normalized(ids[0]) if ids else "",
         codes=tuple(normalized(i) for i in ids),
         ids=tuple(ids),
         vat=is_vat_scheme(el),
-        percents=tuple(decimal_of(string_value(p)) for p in el.iterchildren(CBC + "Percent")),
+        percents=tuple(decimal_of(string_value(p)) for p in child_elements(el, CBC + "Percent")),
     )
 
 
@@ -128,9 +130,9 @@ class Document:
         self.charges = [
             Charge(
                 el=el,
-                indicators=frozenset(boolean_values(el.iterchildren(CBC + "ChargeIndicator"))),
+                indicators=frozenset(boolean_values(child_elements(el, CBC + "ChargeIndicator"))),
                 amounts=_decimals(el, CBC + "Amount"),
-                categories=tuple(categories[c] for c in el.iterchildren(_TAX_CATEGORY)),
+                categories=tuple(categories[c] for c in child_elements(el, _TAX_CATEGORY)),
                 document_level=el.getparent() is root,
             )
             for el in charges
@@ -141,7 +143,9 @@ class Document:
                 credit_note=el.tag == _CREDIT_NOTE_LINE,
                 net=_decimals(el, CBC + "LineExtensionAmount"),
                 categories=tuple(
-                    categories[c] for item in el.iterchildren(CAC + "Item") for c in item.iterchildren(_CLASSIFIED)
+                    categories[c]
+                    for item in child_elements(el, CAC + "Item")
+                    for c in child_elements(item, _CLASSIFIED)
                 ),
                 document_level=el.getparent() is root,
             )
@@ -152,12 +156,12 @@ class Document:
         # VAT breakdown categories: /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory
         self.breakdown = [
             categories[c]
-            for total in root.iterchildren(_TAX_TOTAL)
-            for sub in total.iterchildren(_TAX_SUBTOTAL)
-            for c in sub.iterchildren(_TAX_CATEGORY)
+            for total in child_elements(root, _TAX_TOTAL)
+            for sub in child_elements(total, _TAX_SUBTOTAL)
+            for c in child_elements(sub, _TAX_CATEGORY)
         ]
-        seller_schemes = [s for p in sellers for party in p.iterchildren(CAC + "Party") for s in _schemes(party)]
-        buyer_parties = [party for p in buyers for party in p.iterchildren(CAC + "Party")]
+        seller_schemes = [s for p in sellers for party in child_elements(p, CAC + "Party") for s in _schemes(party)]
+        buyer_parties = [party for p in buyers for party in child_elements(p, CAC + "Party")]
         # BT-31 as some rules read it: any PartyTaxScheme company id, whatever its scheme.
         self.seller_tax_id = any(_has_company_id(s) for s in seller_schemes)
         self.seller_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for s in seller_schemes)
@@ -166,9 +170,9 @@ class Document:
         )
         self.buyer_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for p in buyer_parties for s in _schemes(p))
         self.buyer_legal_id = any(
-            e.find(CBC + "CompanyID") is not None
+            first_child(e, CBC + "CompanyID") is not None
             for p in buyer_parties
-            for e in p.iterchildren(CAC + "PartyLegalEntity")
+            for e in child_elements(p, CAC + "PartyLegalEntity")
         )
 
     def document_charges(self, charge: bool) -> list[Charge]:
@@ -184,23 +188,17 @@ class Document:
 
 
 def _schemes(party: etree._Element) -> list[etree._Element]:
-    return list(party.iterchildren(CAC + "PartyTaxScheme"))
+    return list(child_elements(party, CAC + "PartyTaxScheme"))
 
 
 def _has_company_id(scheme: etree._Element) -> bool:
-    return scheme.find(CBC + "CompanyID") is not None
-
-
-_last: tuple[etree._Element | None, Document | None] = (None, None)
+    return first_child(scheme, CBC + "CompanyID") is not None
 
 
 def document(node: etree._Element) -> Document:
-    """The facts of the document ``node`` belongs to (computed once per document)."""
-    global _last
+    """The facts of the document ``node`` belongs to: computed once per check, fresh outside a run."""
     root = node.getroottree().getroot()
-    cached_root, facts = _last  # one tuple read, so a concurrent run never pairs a root with other facts
-    if cached_root is root and facts is not None:
-        return facts
-    facts = Document(root)
-    _last = (root, facts)
-    return facts
+    session = active_session(root)
+    if session is None:
+        return Document(root)
+    return session.fact(Document, lambda: Document(root))

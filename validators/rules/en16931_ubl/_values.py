@@ -19,6 +19,9 @@ from typing import Final, ParamSpec, TypeVar
 
 from lxml import etree
 
+from validators.rules._session import child_elements
+from validators.rules._text import string_value as _string_value
+
 __all__ = [
     "CAC",
     "CBC",
@@ -47,6 +50,8 @@ CAC: Final = "{" + _CAC_NS + "}"
 CBC: Final = "{" + _CBC_NS + "}"
 
 _PREFIXES: Final = {"cac": CAC, "cbc": CBC}
+_TAX_SCHEME: Final = CAC + "TaxScheme"
+_ID: Final = CBC + "ID"
 _XML_SPACE: Final = " \t\r\n"
 _SPACE_RUN = re.compile(r"[ \t\r\n]+")
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -64,7 +69,7 @@ def clark(path: str) -> str:
 
 def string_value(el: etree._Element) -> str:
     """The XPath string value of an element: its descendant text, comments excluded."""
-    return "".join(el.itertext())
+    return _string_value(el)
 
 
 def normalized(text: str) -> str:
@@ -72,23 +77,54 @@ def normalized(text: str) -> str:
     return _SPACE_RUN.sub(" ", text.strip(_XML_SPACE)) if text else ""
 
 
+@cache
+def _child_tags(path: str) -> tuple[str, ...] | None:
+    """The Clark names of a path of ``cac:``/``cbc:`` child steps; None for any other path."""
+    tags = []
+    for step in path.split("/"):
+        prefix = _PREFIXES.get(step[:3])
+        if prefix is None or step[3:4] != ":" or not step[4:].isidentifier():
+            return None
+        tags.append(prefix + step[4:])
+    return tuple(tags)
+
+
 def children(el: etree._Element, path: str) -> list[etree._Element]:
-    return el.findall(clark(path))
+    """``el.findall(path)``, walked through the run's child index (the same elements, in the same order)."""
+    tags = _child_tags(path)
+    if tags is None:
+        return el.findall(clark(path))
+    items = [el]
+    for tag in tags:
+        items = [child for item in items for child in child_elements(item, tag)]
+    return items
+
+
+def _first(el: etree._Element, path: str) -> etree._Element | None:
+    """``el.find(path)``: the first element at ``path`` in document order."""
+    tags = _child_tags(path)
+    if tags is None:
+        return el.find(clark(path))
+    if len(tags) == 1:
+        found = child_elements(el, tags[0])
+        return found[0] if found else None
+    items = children(el, path)
+    return items[0] if items else None
 
 
 def has(el: etree._Element, path: str) -> bool:
-    return el.find(clark(path)) is not None
+    return _first(el, path) is not None
 
 
 def first_text(el: etree._Element, path: str) -> str | None:
     """String value of the first node at ``path``, None when there is none."""
-    found = el.find(clark(path))
+    found = _first(el, path)
     return None if found is None else string_value(found)
 
 
 def normalized_first(el: etree._Element, path: str) -> str:
     """``normalize-space(path)`` on the first node (the empty string when absent)."""
-    found = el.find(clark(path))
+    found = _first(el, path)
     return "" if found is None else normalized(string_value(found))
 
 
@@ -164,9 +200,9 @@ def boolean_values(indicators: Iterable[etree._Element]) -> set[bool]:
 
 def is_vat_scheme(el: etree._Element) -> bool:
     """``cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'`` on a category or PartyTaxScheme."""
-    for scheme in el.iterchildren(CAC + "TaxScheme"):
-        scheme_id = scheme.find(CBC + "ID")
-        if scheme_id is not None and normalized(string_value(scheme_id).upper()) == "VAT":
+    for scheme in child_elements(el, _TAX_SCHEME):
+        ids = child_elements(scheme, _ID)
+        if ids and normalized(string_value(ids[0]).upper()) == "VAT":
             return True
     return False
 

@@ -14,6 +14,7 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._document import document
 from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import (
@@ -63,7 +64,8 @@ def tax_point_exclusive(el: etree._Element) -> bool:
 )
 def line_vat_category(el: etree._Element) -> bool:
     return any(
-        is_vat_scheme(c) and c.find(CBC + "ID") is not None for c in children(el, "cac:Item/cac:ClassifiedTaxCategory")
+        is_vat_scheme(c) and first_child(c, CBC + "ID") is not None
+        for c in children(el, "cac:Item/cac:ClassifiedTaxCategory")
     )
 
 
@@ -111,7 +113,7 @@ ctx.line_charge.check(
     de="Eine Umsatzsteuer-Identifikationsnummer muss mit einem ISO-3166-1-Ländercode beginnen (Griechenland: EL).",
 )
 def vat_id_prefix(el: etree._Element) -> bool:
-    company_id = el.find(CBC + "CompanyID")
+    company_id = first_child(el, CBC + "CompanyID")
     prefix = "" if company_id is None else string_value(company_id)[:2]
     return prefix in _VAT_PREFIXES
 
@@ -215,7 +217,7 @@ def total_vat(el: etree._Element) -> bool:
     amounts = [
         v
         for s in subtotals
-        for a in s.iterchildren(CBC + "TaxAmount")
+        for a in child_elements(s, CBC + "TaxAmount")
         if (v := decimal_of(string_value(a))) is not None
     ]
     return stated is not None and stated == round_2(_sum(amounts))
@@ -231,12 +233,12 @@ def total_vat(el: etree._Element) -> bool:
 @exact
 def total_with_vat(el: etree._Element) -> bool:
     totals = children(el, "cac:LegalMonetaryTotal")
-    for currency in el.iterchildren(CBC + "DocumentCurrencyCode"):
+    for currency in child_elements(el, CBC + "DocumentCurrencyCode"):
         code = string_value(currency)
         vat = [
             decimal_of(string_value(a))
-            for t in el.iterchildren(CAC + "TaxTotal")
-            for a in t.iterchildren(CBC + "TaxAmount")
+            for t in child_elements(el, CAC + "TaxTotal")
+            for a in child_elements(t, CBC + "TaxAmount")
             if a.get("currencyID") == code
         ]
         if len(vat) != 1 or vat[0] is None or len(totals) != 1:
@@ -283,9 +285,9 @@ def amount_due(el: etree._Element) -> bool:
 def category_tax_amount(el: etree._Element) -> bool:
     percents = [
         decimal_of(string_value(p))
-        for c in el.iterchildren(CAC + "TaxCategory")
+        for c in child_elements(el, CAC + "TaxCategory")
         if is_vat_scheme(c)
-        for p in c.iterchildren(CBC + "Percent")
+        for p in child_elements(c, CBC + "Percent")
     ]
     tax = first_decimal(el, "cbc:TaxAmount")
     if tax is None:
@@ -387,7 +389,7 @@ def due_date_or_terms(el: etree._Element) -> bool:
         return True
     root = el.getroottree().getroot()
     return any(True for _ in root.iter(CBC + "DueDate")) or any(
-        t.find(CBC + "Note") is not None for t in root.iter(CAC + "PaymentTerms")
+        first_child(t, CBC + "Note") is not None for t in root.iter(CAC + "PaymentTerms")
     )
 
 
@@ -401,7 +403,10 @@ def due_date_or_terms(el: etree._Element) -> bool:
 def seller_identified(el: etree._Element) -> bool:
     parties = children(el, "cac:Party")
     return any(
-        any(is_vat_scheme(s) and s.find(CBC + "CompanyID") is not None for s in p.iterchildren(CAC + "PartyTaxScheme"))
+        any(
+            is_vat_scheme(s) and first_child(s, CBC + "CompanyID") is not None
+            for s in child_elements(p, CAC + "PartyTaxScheme")
+        )
         or has(p, "cac:PartyIdentification/cbc:ID")
         or has(p, "cac:PartyLegalEntity/cbc:CompanyID")
         for p in parties

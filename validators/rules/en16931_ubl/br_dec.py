@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from validators.rules._engine import Context, Flag, Test
+from validators.rules._session import child_elements
 from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import CAC, CBC, decimals_after_point, string_value
 
@@ -176,9 +177,11 @@ def _own_currency_tax_amounts(root: etree._Element, currency_child: str) -> Iter
     amount itself, which a UBL amount never has; the rules therefore hold for every schema-valid invoice.
     """
     for total in root.iter(CAC + "TaxTotal"):
-        for amount in total.iterchildren(CBC + "TaxAmount"):
+        for amount in child_elements(total, CBC + "TaxAmount"):
             currency = amount.get("currencyID")
-            if currency is not None and any(string_value(c) == currency for c in amount.iterchildren(currency_child)):
+            if currency is not None and any(
+                string_value(c) == currency for c in child_elements(amount, currency_child)
+            ):
                 yield amount
 
 

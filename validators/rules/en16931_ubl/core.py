@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import (
     CAC,
@@ -36,11 +37,11 @@ def _not_negative(el: etree._Element, path: str) -> bool:
 
 
 def _vat_categories(el: etree._Element) -> list[etree._Element]:
-    return [c for c in el.iterchildren(CAC + "TaxCategory") if is_vat_scheme(c)]
+    return [c for c in child_elements(el, CAC + "TaxCategory") if is_vat_scheme(c)]
 
 
 def _period_in_order(period: etree._Element) -> bool:
-    start, end = period.find(CBC + "StartDate"), period.find(CBC + "EndDate")
+    start, end = first_child(period, CBC + "StartDate"), first_child(period, CBC + "EndDate")
     if start is None or end is None:
         return True
     start_at, end_at = xs_date(string_value(start)), xs_date(string_value(end))
@@ -142,10 +143,10 @@ def has_line(el: etree._Element) -> bool:
     de="Ist eine Steuerwährung angegeben, muss der Umsatzsteuergesamtbetrag in dieser Währung angegeben sein.",
 )
 def vat_accounting_total(el: etree._Element) -> bool:
-    wanted = [string_value(c) for c in el.iterchildren(CBC + "TaxCurrencyCode")]
+    wanted = [string_value(c) for c in child_elements(el, CBC + "TaxCurrencyCode")]
     if not wanted:
         return True
-    present = {a.get("currencyID") for t in el.iter(CAC + "TaxTotal") for a in t.iterchildren(CBC + "TaxAmount")}
+    present = {a.get("currencyID") for t in el.iter(CAC + "TaxTotal") for a in child_elements(t, CBC + "TaxAmount")}
     return all(code in present for code in wanted)
 
 
@@ -250,7 +251,8 @@ def representative_address(el: etree._Element) -> bool:
 )
 def representative_vat_id(el: etree._Element) -> bool:
     return any(
-        is_vat_scheme(s) and s.find(CBC + "CompanyID") is not None for s in el.iterchildren(CAC + "PartyTaxScheme")
+        is_vat_scheme(s) and first_child(s, CBC + "CompanyID") is not None
+        for s in child_elements(el, CAC + "PartyTaxScheme")
     )
 
 
@@ -480,7 +482,7 @@ def allowance_amount(el: etree._Element) -> bool:
     de="Der Umsatzsteuerkategoriecode des Nachlasses auf Dokumentenebene fehlt.",
 )
 def allowance_category(el: etree._Element) -> bool:
-    return any(c.find(CBC + "ID") is not None for c in _vat_categories(el))
+    return any(first_child(c, CBC + "ID") is not None for c in _vat_categories(el))
 
 
 @doc_allowance.check(
@@ -513,7 +515,7 @@ def charge_amount(el: etree._Element) -> bool:
     de="Der Umsatzsteuerkategoriecode des Zuschlags auf Dokumentenebene fehlt.",
 )
 def charge_category(el: etree._Element) -> bool:
-    return any(c.find(CBC + "ID") is not None for c in _vat_categories(el))
+    return any(first_child(c, CBC + "ID") is not None for c in _vat_categories(el))
 
 
 @doc_charge.check(
@@ -606,7 +608,7 @@ def tax_amount(el: etree._Element) -> bool:
     de="Der Code der Umsatzsteuerkategorie in der Aufschlüsselung fehlt.",
 )
 def breakdown_category(el: etree._Element) -> bool:
-    return any(c.find(CBC + "ID") is not None for c in _vat_categories(el))
+    return any(first_child(c, CBC + "ID") is not None for c in _vat_categories(el))
 
 
 @vat.check(
@@ -618,7 +620,7 @@ def breakdown_category(el: etree._Element) -> bool:
 )
 def breakdown_rate(el: etree._Element) -> bool:
     categories = _vat_categories(el)
-    return any(c.find(CBC + "Percent") is not None for c in categories) or any(
+    return any(first_child(c, CBC + "Percent") is not None for c in categories) or any(
         normalized_first(c, "cbc:ID") == "O" for c in categories
     )
 

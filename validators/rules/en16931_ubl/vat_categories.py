@@ -19,6 +19,7 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag, Test
+from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._document import Category, Charge, Document, document
 from validators.rules.en16931_ubl._patterns import VAT_CATEGORIES, ctx
 from validators.rules.en16931_ubl._values import (
@@ -195,11 +196,11 @@ _PARTIES_TEXT: Final = {
 
 
 def _rate_positive(el: etree._Element) -> bool:
-    return any((v := double_of(string_value(p))) is not None and v > 0 for p in el.iterchildren(CBC + "Percent"))
+    return any((v := double_of(string_value(p))) is not None and v > 0 for p in child_elements(el, CBC + "Percent"))
 
 
 def _rate_not_negative(el: etree._Element) -> bool:
-    return any((v := double_of(string_value(p))) is not None and v >= 0 for p in el.iterchildren(CBC + "Percent"))
+    return any((v := double_of(string_value(p))) is not None and v >= 0 for p in child_elements(el, CBC + "Percent"))
 
 
 def _rate_zero(el: etree._Element) -> bool:
@@ -208,7 +209,7 @@ def _rate_zero(el: etree._Element) -> bool:
 
 
 def _no_rate(el: etree._Element) -> bool:
-    return el.find(CBC + "Percent") is None
+    return first_child(el, CBC + "Percent") is None
 
 
 _RATE_TESTS: Final[dict[str, tuple[Test, str, str]]] = {
@@ -258,7 +259,7 @@ def _taxable_adds_up_per_rate(code: str) -> Test:
 
     @exact
     def test(el: etree._Element) -> bool:
-        percents = list(el.iterchildren(CBC + "Percent"))
+        percents = list(child_elements(el, CBC + "Percent"))
         if not percents:
             return True
         rate = decimal_of(string_value(percents[0]))
@@ -454,7 +455,7 @@ def intra_community_delivery_date(el: etree._Element) -> bool:
         return True
     delivered = first_text(el, "cac:Delivery/cbc:ActualDeliveryDate")
     return (delivered is not None and len(delivered) > 1) or any(
-        isinstance(c.tag, str) for p in el.iterchildren(CAC + "InvoicePeriod") for c in p
+        isinstance(c.tag, str) for p in child_elements(el, CAC + "InvoicePeriod") for c in p
     )
 
 
@@ -535,8 +536,8 @@ def split_payment_not_standard(el: etree._Element) -> bool:
     # As written, the standard-rate side reads an id directly under TaxSubtotal, which UBL does not have.
     standard_breakdown = any(
         string_value(i) == "S"
-        for t in el.iterchildren(CAC + "TaxTotal")
-        for s in t.iterchildren(CAC + "TaxSubtotal")
-        for i in s.iterchildren(CBC + "ID")
+        for t in child_elements(el, CAC + "TaxTotal")
+        for s in child_elements(t, CAC + "TaxSubtotal")
+        for i in child_elements(s, CBC + "ID")
     )
     return not split or not uses("S", standard_breakdown)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.rules._engine import Fail, Test
+from validators.rules._engine import Fail, Guarded, Test, active_session
 
 __all__ = ["AbsenceProbe"]
 
@@ -52,8 +52,16 @@ def _split(path: str, sep: str) -> list[str]:
     return parts
 
 
+_ALL_ATTRIBUTES = etree.XPath("//@*")
+
+
 class AbsenceProbe:
-    """Finds, in one walk, which of many element/attribute paths exist below a context node."""
+    """Finds, in one walk, which of many element/attribute paths exist below a context node.
+
+    A run asks the probe once per context node: the answer is kept in the run's session, so the
+    rules of the probe (``Guarded`` tests) and the engine share one walk, and a later check of the
+    same tree (perhaps changed in between) walks afresh.
+    """
 
     def __init__(self, paths: Mapping[str, str], namespaces: Mapping[str, str]) -> None:
         self._ns = dict(namespaces)
@@ -63,10 +71,11 @@ class AbsenceProbe:
         self._predicates: dict[str, etree.XPath] = {}
         for key, path in self.paths.items():
             self._add(key, path)
-        # The engine asks every rule of a context about the same node in a row, so one entry
-        # suffices; it holds (node, result) as one tuple so concurrent runs never mix them up.
-        self._last: tuple[etree._Element | None, dict[str, etree._Element]] = (None, {})
-        self._made = 0
+        # Elements a document-wide (``//``) path can start at: those with a first-step tag, and,
+        # for ``//@attr``, the owners of such attributes. libxml2 lists every attribute of a document
+        # quickly (``//*[@a or @b ...]`` would be fifty times slower than ``//@*``).
+        self._anywhere_tags = tuple(self._anywhere.children)
+        self._anywhere_attrs = frozenset(self._anywhere.attrs)
 
     def _qname(self, name: str) -> str:
         prefix, _, local = name.partition(":")
@@ -105,28 +114,49 @@ class AbsenceProbe:
     def __call__(self, node: etree._Element) -> dict[str, etree._Element]:
         """Every key whose path exists, with the first element found (the owner, for an attribute).
 
-        Answers from the last walk when asked about the same node again.
+        Within a run, the walk of a node is made once; outside a run, every call walks.
         """
-        last_node, last = self._last
-        return last if last_node is node else self.walk(node)
+        session = active_session(node)
+        if session is None:
+            return self.walk(node)
+        return session.fact((self, node), lambda: self.walk(node))
 
     def walk(self, node: etree._Element) -> dict[str, etree._Element]:
-        """Walk ``node`` afresh (the tree may have changed since a previous run) and remember the answer."""
+        """Walk ``node`` afresh."""
         found: dict[str, etree._Element] = {}
         # Attribute paths without element steps (``@schemeID``) name the context node's own attributes.
-        self._attributes(node, self._relative, found)
+        if self._relative.attrs:
+            self._attributes(node, self._relative, found)
         self._walk(node, self._relative, found)
         if self._anywhere.children or self._anywhere.attrs:
-            for element in node.getroottree().getroot().iter(etree.Element):
+            for element in self._anywhere_starts(node):
                 self._attributes(element, self._anywhere, found)
                 self._enter(element, self._anywhere, found)
-        self._last = (node, found)
         return found
+
+    def _anywhere_starts(self, node: etree._Element) -> list[etree._Element]:
+        """The elements, in document order, at which a ``//`` path can begin; no other element adds anything."""
+        root = node.getroottree().getroot()
+        session = active_session(root)
+        if session is None:
+            return [el for el in root.iter(etree.Element) if self._starts_here(el)]
+        starts = [el for tag in self._anywhere_tags for el in session.by_tag.get(tag, ())]
+        if self._anywhere_attrs:
+            attrs = self._anywhere_attrs
+            starts.extend(a.getparent() for a in _ALL_ATTRIBUTES(root) if a.attrname in attrs)
+        return session.in_document_order(starts)
+
+    def _starts_here(self, element: etree._Element) -> bool:
+        return element.tag in self._anywhere.children or not self._anywhere_attrs.isdisjoint(element.keys())
 
     @staticmethod
     def _attributes(element: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
-        for attr, keys in step.attrs.items():
-            if attr in element.attrib:
+        # An element has few attributes and a step may name many: look up each attribute the element has.
+        # (Iterating ``element`` itself would give its children: the names come from ``attrib``.)
+        wanted = step.attrs
+        for name in element.attrib:
+            keys = wanted.get(name)
+            if keys is not None:
                 for key in keys:
                     found.setdefault(key, element)
 
@@ -136,26 +166,22 @@ class AbsenceProbe:
             if test is None or test(element):
                 for key in nxt.found:
                     found.setdefault(key, element)
-                self._attributes(element, nxt, found)
+                if nxt.attrs:
+                    self._attributes(element, nxt, found)
                 if nxt.children:
                     self._walk(element, nxt, found)
 
     def _walk(self, parent: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
-        for child in parent.iterchildren(etree.Element):
-            if child.tag in step.children:
+        children = step.children
+        for child in parent:
+            if child.tag in children:
                 self._enter(child, step, found)
 
     def rule(self, key: str) -> Test:
-        """The test of one rule: passes unless the probe found its path.
+        """The test of one rule: passes unless the probe found its path."""
 
-        Register the rules of one probe on their context in the order they are made: the first
-        walks the node afresh on every run, the others reuse that walk.
-        """
-        refresh = not self._made
-        self._made += 1
-
-        def absent(node: etree._Element) -> bool | Fail:
-            element = (self.walk(node) if refresh else self(node)).get(key)
+        def present(node: etree._Element) -> bool | Fail:
+            element = self(node).get(key)
             return True if element is None else Fail(node=element)
 
-        return absent
+        return Guarded(self, key, present)

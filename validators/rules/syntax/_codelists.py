@@ -11,6 +11,7 @@ from types import MappingProxyType
 from lxml import etree
 
 from validators.rules._engine import Fail, Test
+from validators.rules._text import string_value
 
 __all__ = ["CODE_LISTS", "coded", "in_list", "normalize_space"]
 
@@ -44,7 +45,7 @@ def coded(list_name: str, attribute: str | None = None, transform: Callable[[str
     codes = CODE_LISTS[list_name]
 
     def test(node: etree._Element) -> bool | Fail:
-        text = node.get(attribute) if attribute else "".join(node.itertext())
+        text = node.get(attribute) if attribute else string_value(node)
         if transform is not None and text is not None:
             text = transform(text)
         return in_list(text, codes) or Fail(value=text)

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 
 from lxml import etree
 
-from validators.rules._engine import Context, Fail, Flag, Test
+from validators.rules._engine import Context, Fail, Flag, Guarded, Test
+from validators.rules._session import child_elements, first_child
+from validators.rules._text import string_value
 from validators.rules._xpath import XPaths
 from validators.rules.sets import EN16931_CII
 from validators.rules.syntax import _cii_restrictions as restrictions
@@ -41,7 +43,7 @@ def _ends_with(suffix: str, prefix: str = "ram:*") -> str:
 
 
 def _text(element: etree._Element) -> str:
-    return "".join(element.itertext())
+    return string_value(element)
 
 
 def _is_false(element: etree._Element) -> bool:
@@ -106,11 +108,11 @@ def _absent_unless(probe: AbsenceProbe, rule_id: str, allowed: Callable[[etree._
     present = probe.rule(rule_id)
 
     def test(node: etree._Element) -> bool | Fail:
-        # Always ask the probe first: it may be the rule that refreshes the walk for this node.
         result = present(node)
         return result if result is True else (allowed(node) or result)
 
-    return test
+    # Like the probe's own rules, it can fire only where the probe finds the element.
+    return Guarded(probe, rule_id, test)
 
 
 # --- Payment instructions (BG-16) -----------------------------------------------------------------------------
@@ -212,7 +214,7 @@ _product.check(
     en="An item standard identifier has a scheme identifier.",
     de="Eine Artikelkennung nach registriertem Schema hat eine Schema-Kennung.",
     terms=("BT-157",),
-)(lambda node: node.find(_RAM + "GlobalID") is None or _xp.exists(node, "ram:GlobalID/@schemeID"))
+)(lambda node: first_child(node, _RAM + "GlobalID") is None or _xp.exists(node, "ram:GlobalID/@schemeID"))
 _product.absent(*(r for r in _product.paths if "CII-SR-048" <= r <= "CII-SR-089"))
 _product.check(
     "CII-SR-090",
@@ -222,7 +224,8 @@ _product.check(
     terms=("BT-159",),
 )(
     lambda node: (
-        node.find(_RAM + "OriginTradeCountry") is None or len(_xp.nodes(node, "ram:OriginTradeCountry/ram:ID")) == 1
+        first_child(node, _RAM + "OriginTradeCountry") is None
+        or len(_xp.nodes(node, "ram:OriginTradeCountry/ram:ID")) == 1
     )
 )
 _product.absent(*(r for r in _product.paths if r >= "CII-SR-091"))
@@ -266,7 +269,7 @@ _GROSS_ALLOWANCE = "ram:GrossPriceProductTradePrice/ram:AppliedTradeAllowanceCha
 def _only_price_allowances(node: etree._Element) -> bool:
     indicators = _xp.nodes(node, _GROSS_ALLOWANCE + "/ram:ChargeIndicator")
     amounts = _xp.nodes(node, _GROSS_ALLOWANCE + "/ram:ActualAmount")
-    is_allowance = any(_is_false(i) for c in indicators for i in c.iterchildren(_UDT + "Indicator"))
+    is_allowance = any(_is_false(i) for c in indicators for i in child_elements(c, _UDT + "Indicator"))
     return (is_allowance and bool(amounts)) or (not indicators and not amounts)
 
 
@@ -289,7 +292,7 @@ _allowance.check(
     en="Each allowance or charge has a charge indicator.",
     de="Jeder Nachlass und jeder Zuschlag hat einen Zuschlag-Indikator.",
     terms=("BG-20", "BG-21"),
-)(lambda node: node.find(_RAM + "ChargeIndicator") is not None)
+)(lambda node: first_child(node, _RAM + "ChargeIndicator") is not None)
 
 _price_allowance = _Section("//ram:GrossPriceProductTradePrice/ram:AppliedTradeAllowanceCharge")
 _price_allowance.check(
@@ -570,7 +573,7 @@ def _additional_with_type(*codes: str) -> Callable[[etree._Element], bool]:
     """``self::ram:AdditionalReferencedDocument and ram:TypeCode = (codes)``."""
 
     def allowed(node: etree._Element) -> bool:
-        return node.tag == _ADDITIONAL and any(_text(t) in codes for t in node.iterchildren(_RAM + "TypeCode"))
+        return node.tag == _ADDITIONAL and any(_text(t) in codes for t in child_elements(node, _RAM + "TypeCode"))
 
     return allowed
 
@@ -674,7 +677,7 @@ _trade_tax.context.check(
     en="The tax type code is VAT.",
     de="Der Steuertyp-Code ist VAT.",
     terms=("BT-95-0", "BT-102-0", "BT-118-0", "BT-151-0"),
-)(lambda node: not (codes := [_text(t) for t in node.iterchildren(_RAM + "TypeCode")]) or "VAT" in codes)
+)(lambda node: not (codes := [_text(t) for t in child_elements(node, _RAM + "TypeCode")]) or "VAT" in codes)
 for _rule_id, _path in _TRADE_TAX.items():
     _allowed = _TRADE_TAX_ALLOWED.get(_rule_id)
     _trade_tax.context.check(

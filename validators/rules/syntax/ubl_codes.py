@@ -7,6 +7,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag, Test
+from validators.rules._text import string_value
 from validators.rules.sets import EN16931_UBL
 from validators.rules.syntax._codelists import CODE_LISTS, coded, in_list
 from validators.rules.syntax._patterns import UBL_CODES
@@ -32,7 +33,7 @@ def _rule(match: str, rule_id: str, terms: tuple[str, ...], en: str, de: str) ->
     de="Der Rechnungstyp-Code ist ein Rechnungs- oder Gutschriftcode aus UNTDID 1001.",
 )
 def _document_type(node: etree._Element) -> bool | Fail:
-    text = "".join(node.itertext())
+    text = string_value(node)
     list_name = "UNTDID_1001_INVOICE" if node.tag == _CBC + "InvoiceTypeCode" else "UNTDID_1001_CREDIT_NOTE"
     return in_list(text, CODE_LISTS[list_name]) or Fail(value=text)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag, Test
+from validators.rules._session import child_elements, first_child
+from validators.rules._text import string_value
 from validators.rules._xpath import XPaths
 from validators.rules.sets import EN16931_UBL
 from validators.rules.syntax._absence import AbsenceProbe
@@ -28,7 +30,7 @@ _CBC = f"{{{_NS['cbc']}}}"
 
 def _text(element: etree._Element) -> str:
     """The XPath string value of an element."""
-    return "".join(element.itertext())
+    return string_value(element)
 
 
 def _at_most_one(expr: str) -> Test:
@@ -49,11 +51,11 @@ def _upper_scheme(element: etree._Element) -> str:
 
 def _tax_scheme_ids(party_tax_scheme: etree._Element) -> list[str]:
     """``cac:TaxScheme/upper-case(cbc:ID)`` of one party tax scheme, one value per TaxScheme."""
-    return [_upper_scheme_id(ts) for ts in party_tax_scheme.iterchildren(_CAC + "TaxScheme")]
+    return [_upper_scheme_id(ts) for ts in child_elements(party_tax_scheme, _CAC + "TaxScheme")]
 
 
 def _upper_scheme_id(tax_scheme: etree._Element) -> str:
-    found = tax_scheme.find(_CBC + "ID")
+    found = first_child(tax_scheme, _CBC + "ID")
     return "" if found is None else _text(found).upper()
 
 
@@ -61,9 +63,9 @@ def _vat_company_ids(parties: Iterable[etree._Element], vat: bool) -> list[etree
     """CompanyIDs of the parties' tax schemes whose scheme is (or, as XPath ``!=`` reads it, is not) VAT."""
     out: list[etree._Element] = []
     for party in parties:
-        for pts in party.iterchildren(_CAC + "PartyTaxScheme"):
+        for pts in child_elements(party, _CAC + "PartyTaxScheme"):
             if any((i == "VAT") == vat for i in _tax_scheme_ids(pts)):
-                out.extend(pts.iterchildren(_CBC + "CompanyID"))
+                out.extend(child_elements(pts, _CBC + "CompanyID"))
     return out
 
 
@@ -89,7 +91,7 @@ _seller.check(
     Flag.FATAL,
     en="The seller party has at most two party tax schemes.",
     de="Der Verkäufer hat höchstens zwei PartyTaxScheme-Elemente.",
-)(lambda node: len(node.findall(_CAC + "PartyTaxScheme")) <= 2)
+)(lambda node: len(child_elements(node, _CAC + "PartyTaxScheme")) <= 2)
 
 # --- Additional supporting documents (BG-24) ------------------------------------------------------------------
 
@@ -112,12 +114,12 @@ _additional.check(
     "(Typcode 130, oder 50 in einer Gutschrift).",
 )
 def _scheme_only_on_invoiced_object(node: etree._Element) -> bool:
-    codes = [_text(c) for c in node.iterchildren(_CBC + "DocumentTypeCode")]
+    codes = [_text(c) for c in child_elements(node, _CBC + "DocumentTypeCode")]
     if "130" in codes:
         return True
     if etree.QName(node.getroottree().getroot()).localname == "CreditNote" and "50" in codes:
         return True
-    has_scheme = any("schemeID" in i.attrib for i in node.iterchildren(_CBC + "ID"))
+    has_scheme = any("schemeID" in i.attrib for i in child_elements(node, _CBC + "ID"))
     return not has_scheme and not codes
 
 
@@ -206,7 +208,7 @@ _party_tax.check(
     terms=("BT-31", "BT-32", "BT-48", "BT-63"),
     en="A party tax scheme states both the tax scheme identifier and the company identifier.",
     de="Ein PartyTaxScheme nennt sowohl die Steuerschema-Kennung als auch die CompanyID.",
-)(lambda node: node.find(f"{_CAC}TaxScheme/{_CBC}ID") is not None and node.find(_CBC + "CompanyID") is not None)
+)(lambda node: node.find(f"{_CAC}TaxScheme/{_CBC}ID") is not None and first_child(node, _CBC + "CompanyID") is not None)
 
 # --- The invoice: restrictions (UBL-CR), attribute restrictions (UBL-DT), cardinalities (UBL-SR) --------------
 

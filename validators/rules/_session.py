@@ -1,0 +1,154 @@
+"""One document under check: an index of its elements by tag, and a memo of what rules learn about it.
+
+The engine makes a session per check (``check.py`` shares it between the rule sets of the check)
+and activates it only while a run executes. Whatever is memoised is therefore valid for exactly
+one document in one state: nothing is kept across checks, and a tree changed between two checks
+is looked at afresh. The memo holds document-wide facts (``en16931_ubl._document``), answers of
+probes and pattern predicates per element, and the candidate lists of match patterns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Final, TypeVar
+
+from lxml import etree
+
+__all__ = ["Session", "activate", "active_session", "child_elements", "first_child", "memo"]
+
+T = TypeVar("T")
+_ELEMENT: Final = etree.Element
+
+
+class Session:
+    """One document under check: its elements by tag and the facts computed about it.
+
+    Valid for one check only; the tree must not change while the session is in use.
+    """
+
+    __slots__ = ("_children", "by_tag", "memo", "root")
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        by_tag: dict[str, list[etree._Element]] = {}
+        for el in root.iter(_ELEMENT):
+            tag = el.tag
+            bucket = by_tag.get(tag)
+            if bucket is None:
+                by_tag[tag] = [el]
+            else:
+                bucket.append(el)
+        self.by_tag = by_tag
+        self.memo: dict[Hashable, Any] = {}
+        # Filled on demand: rules read the children of a minority of the elements.
+        self._children: dict[etree._Element, dict[Any, list[etree._Element]]] = {}
+
+    def fact(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, run once per session for ``key``; keys name what is computed and of which node."""
+        memo = self.memo
+        if key in memo:
+            return memo[key]  # type: ignore[no-any-return]
+        value = memo[key] = compute()
+        return value
+
+    def children(self, el: etree._Element) -> dict[Any, list[etree._Element]]:
+        """The children of ``el`` by tag (comments and PIs under their factory functions), read once.
+
+        Rules ask for the children of the same few elements again and again; a dictionary lookup is
+        twenty times cheaper than lxml's ``iterchildren`` or an XPath call.
+        """
+        found = self._children.get(el)
+        if found is None:
+            found = self._children[el] = {}
+            for child in el.getchildren():
+                tag = child.tag
+                bucket = found.get(tag)
+                if bucket is None:
+                    found[tag] = [child]
+                else:
+                    bucket.append(child)
+        return found
+
+    def by_parent(self, tag: str) -> dict[Any, list[etree._Element]]:
+        """The elements named ``tag`` grouped by their parent's tag (None for the root), in document order.
+
+        Patterns ending in the same name under different parents (``cac:TaxCategory/cbc:ID``,
+        ``cac:PartyIdentification/cbc:ID`` ...) then each look at their own candidates only.
+        """
+        key = ("by parent", tag)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = {}
+            for el in self.by_tag.get(tag, ()):
+                parent = el.getparent()
+                parent_tag = None if parent is None else parent.tag
+                bucket = found.get(parent_tag)
+                if bucket is None:
+                    found[parent_tag] = [el]
+                else:
+                    bucket.append(el)
+        return found  # type: ignore[no-any-return]
+
+    def with_tags(self, tags: list[str]) -> list[etree._Element]:
+        """The elements carrying any of ``tags``, in document order."""
+        if not tags:
+            return []
+        if len(tags) == 1:
+            return self.by_tag[tags[0]]
+        return list(self.root.iter(*tags))
+
+    def in_document_order(self, elements: list[etree._Element]) -> list[etree._Element]:
+        """Elements from several selections, each once, in document order."""
+        if len(elements) < 2:
+            return elements
+        wanted = set(elements)
+        return [el for el in self.root.iter(*{el.tag for el in wanted}) if el in wanted]
+
+
+_ACTIVE: ContextVar[Session | None] = ContextVar("eingang_rules_session", default=None)
+
+
+@contextmanager
+def activate(session: Session) -> Iterator[Session]:
+    """Make ``session`` the active one while the block runs (a run executes in one block, never across yields)."""
+    token = _ACTIVE.set(session)
+    try:
+        yield session
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_session(node: etree._Element) -> Session | None:
+    """The session of the run in progress, if ``node`` belongs to its document."""
+    session = _ACTIVE.get()
+    if session is None or session.root is not node.getroottree().getroot():
+        return None
+    return session
+
+
+_NONE: Final[list[etree._Element]] = []
+
+
+def child_elements(el: etree._Element, tag: str) -> list[etree._Element]:
+    """The children of ``el`` named ``tag`` (a Clark name), in document order; the list must not be changed."""
+    session = _ACTIVE.get()
+    if session is None:
+        return list(el.iterchildren(tag))
+    found = session._children.get(el)  # Session.children, inlined: this is the rules' most frequent call
+    if found is None:
+        found = session.children(el)
+    return found.get(tag, _NONE)
+
+
+def first_child(el: etree._Element, tag: str) -> etree._Element | None:
+    """``el.find(tag)`` for a Clark name: the first child so named, or None."""
+    found = child_elements(el, tag)
+    return found[0] if found else None
+
+
+def memo() -> dict[Hashable, Any] | None:
+    """The memo of the active session, for answers keyed by a node of its document; None outside a run."""
+    session = _ACTIVE.get()
+    return None if session is None else session.memo
