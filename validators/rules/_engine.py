@@ -20,8 +20,9 @@ used for another.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Final
 
 from lxml import etree
 
@@ -42,6 +43,7 @@ __all__ = [
     "active_session",
     "node_path",
 ]
+
 
 class Flag(StrEnum):
     FATAL = "fatal"
@@ -156,10 +158,31 @@ class _Probed:
 @dataclass(frozen=True)
 class _ContextPlan:
     selector: Selector
-    tags: frozenset[str] | None  # the tags its nodes carry, when known: without them it selects nothing
     entries: tuple[_Entry, ...]  # every assert in order, when none is guarded
     always: tuple[tuple[int, _Entry], ...]  # the unguarded ones with their positions, when some are
     probes: tuple[_Probed, ...]
+    # First-match bookkeeping, needed only where contexts of the pattern can select the same
+    # element: whether an earlier context may have claimed one of its nodes, and whether a later
+    # context may select one of its nodes (so they must be claimed).
+    shadowed: bool = True
+    shadows: bool = True
+
+
+def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    """Whether two contexts may select an element of the same name (unknown names: they may)."""
+    return a is None or b is None or not a.isdisjoint(b)
+
+
+def _plan_pattern(pattern: Pattern, namespaces: Mapping[str, str]) -> tuple[_ContextPlan, ...]:
+    plans = [_plan_context(c, namespaces) for c in pattern.contexts]
+    return tuple(
+        replace(
+            plan,
+            shadowed=any(_overlap(plan.selector.tags, other.selector.tags) for other in plans[:i]),
+            shadows=any(_overlap(plan.selector.tags, other.selector.tags) for other in plans[i + 1 :]),
+        )
+        for i, plan in enumerate(plans)
+    )
 
 
 def _plan_context(ctx: Context, namespaces: Mapping[str, str]) -> _ContextPlan:
@@ -177,8 +200,11 @@ def _plan_context(ctx: Context, namespaces: Mapping[str, str]) -> _ContextPlan:
         else:
             always.append((position, entry))
     if not probes:
-        return _ContextPlan(selector, selector.tags, entries, (), ())
-    return _ContextPlan(selector, selector.tags, (), tuple(always), tuple(probes.values()))
+        return _ContextPlan(selector, entries, (), ())
+    return _ContextPlan(selector, (), tuple(always), tuple(probes.values()))
+
+
+_UNCLAIMED: Final[set[etree._Element]] = set()  # never changed: passed where no node can be claimed yet
 
 
 def _emit(entry: _Entry, node: etree._Element, out: list[Fired]) -> None:
@@ -233,7 +259,7 @@ class RuleSet:
     version: str
     namespaces: Mapping[str, str]
     patterns: list[Pattern] = field(default_factory=list)
-    _plan: tuple[tuple[tuple[_ContextPlan, ...], bool], ...] | None = field(default=None, repr=False)
+    _plan: tuple[tuple[_ContextPlan, ...], ...] | None = field(default=None, repr=False)
     _plan_generation: int = field(default=-1, repr=False)
 
     @property
@@ -253,14 +279,10 @@ class RuleSet:
         """Compile every context's match pattern now (otherwise done by the first run)."""
         self._compiled()
 
-    def _compiled(self) -> tuple[tuple[tuple[_ContextPlan, ...], bool], ...]:
+    def _compiled(self) -> tuple[tuple[_ContextPlan, ...], ...]:
         if self._plan is None or self._plan_generation != _generation:
             generation = _generation
-            # Per pattern: its contexts, and whether first-match shadowing needs tracking (several contexts).
-            self._plan = tuple(
-                (tuple(_plan_context(c, self.namespaces) for c in p.contexts), len(p.contexts) > 1)
-                for p in self.patterns
-            )
+            self._plan = tuple(_plan_pattern(p, self.namespaces) for p in self.patterns)
             self._plan_generation = generation
         return self._plan
 
@@ -287,7 +309,7 @@ class RuleSet:
         present = by_tag.keys()
         shapes = session.memo
         with activate(session):
-            for contexts, shadowing in plan:
+            for contexts in plan:
                 claimed: set[etree._Element] = set()
                 for ctx in contexts:
                     selector = ctx.selector
@@ -296,24 +318,26 @@ class RuleSet:
                         found = by_tag.get(selector.tag)
                         if not found:
                             continue
-                        nodes = [n for n in found if n not in claimed] if claimed else found
-                    elif (ctx.tags is not None and present.isdisjoint(ctx.tags)) or not present >= selector.requires:
+                        nodes = [n for n in found if n not in claimed] if claimed and ctx.shadowed else found
+                    elif (selector.tags is not None and present.isdisjoint(selector.tags)) or not (
+                        present >= selector.requires
+                    ):
                         continue
                     elif selector.shape is not None:
                         found = shapes.get(selector.shape)
                         if found is None:
                             found = shapes[selector.shape] = selector.shaped(session)
-                        nodes = [n for n in found if n not in claimed] if claimed else found
+                        nodes = [n for n in found if n not in claimed] if claimed and ctx.shadowed else found
                     else:
-                        nodes = selector.select(session, claimed)
+                        nodes = selector.select(session, claimed if ctx.shadowed else _UNCLAIMED)
                     if not nodes:
                         continue
-                    if shadowing:
+                    if ctx.shadows:
                         claimed.update(nodes)
                     entries = ctx.entries
                     if entries:
                         for node in nodes:
-                            for test, report, rule in entries:
+                            for test, report, rule in entries:  # _emit, inlined: the run's innermost loop
                                 result = test(node)
                                 if result is True:
                                     if report:

@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-__all__ = ["Session", "activate", "active_session", "child_elements", "first_child", "memo"]
+__all__ = ["ACTIVE", "Session", "activate", "active_session", "child_elements", "first_child"]
 
 T = TypeVar("T")
 _ELEMENT: Final = etree.Element
@@ -107,22 +107,24 @@ class Session:
         return [el for el in self.root.iter(*{el.tag for el in wanted}) if el in wanted]
 
 
-_ACTIVE: ContextVar[Session | None] = ContextVar("eingang_rules_session", default=None)
+# The session of the run in progress, if any; set only by ``activate``. Hot paths read it directly
+# (``ACTIVE.get()``) where ``active_session``'s check of the node's document would cost too much.
+ACTIVE: ContextVar[Session | None] = ContextVar("eingang_rules_session", default=None)
 
 
 @contextmanager
 def activate(session: Session) -> Iterator[Session]:
     """Make ``session`` the active one while the block runs (a run executes in one block, never across yields)."""
-    token = _ACTIVE.set(session)
+    token = ACTIVE.set(session)
     try:
         yield session
     finally:
-        _ACTIVE.reset(token)
+        ACTIVE.reset(token)
 
 
 def active_session(node: etree._Element) -> Session | None:
     """The session of the run in progress, if ``node`` belongs to its document."""
-    session = _ACTIVE.get()
+    session = ACTIVE.get()
     if session is None or session.root is not node.getroottree().getroot():
         return None
     return session
@@ -133,7 +135,7 @@ _NONE: Final[list[etree._Element]] = []
 
 def child_elements(el: etree._Element, tag: str) -> list[etree._Element]:
     """The children of ``el`` named ``tag`` (a Clark name), in document order; the list must not be changed."""
-    session = _ACTIVE.get()
+    session = ACTIVE.get()
     if session is None:
         return list(el.iterchildren(tag))
     found = session._children.get(el)  # Session.children, inlined: this is the rules' most frequent call
@@ -146,9 +148,3 @@ def first_child(el: etree._Element, tag: str) -> etree._Element | None:
     """``el.find(tag)`` for a Clark name: the first child so named, or None."""
     found = child_elements(el, tag)
     return found[0] if found else None
-
-
-def memo() -> dict[Hashable, Any] | None:
-    """The memo of the active session, for answers keyed by a node of its document; None outside a run."""
-    session = _ACTIVE.get()
-    return None if session is None else session.memo

@@ -14,9 +14,9 @@ from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._match import ChildPath, child_path, document_wide
 from validators.rules._session import active_session, child_elements
 from validators.rules._text import string_value
+from validators.rules._xpath_subset import ChildPath, child_path, document_wide
 
 __all__ = ["XPaths", "compile_xpath", "to_decimal"]
 
@@ -28,8 +28,10 @@ def compile_xpath(expr: str, namespaces: Mapping[str, str]) -> XPathFunction:
     """``etree.XPath(expr, smart_strings=False)``, as a function returning exactly what lxml returns."""
     xpath = etree.XPath(expr, namespaces=dict(namespaces), smart_strings=False)  # reports syntax errors as before
     path = child_path(expr, namespaces)
-    if path is not None:
+    if path is not None and not path.absolute:
         return _child_steps(path)
+    if path is not None:  # /rsm:CrossIndustryInvoice/...: walked once per check
+        return _PerDocument(_child_steps(path))
     if document_wide(expr, namespaces):
         return _PerDocument(xpath)
     return xpath  # type: ignore[no-any-return]
@@ -90,7 +92,7 @@ class _PerDocument:
 
     __slots__ = ("xpath",)
 
-    def __init__(self, xpath: etree.XPath) -> None:
+    def __init__(self, xpath: XPathFunction) -> None:
         self.xpath = xpath
 
     def __call__(self, node: etree._Element) -> Any:

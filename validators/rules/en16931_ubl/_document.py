@@ -15,8 +15,7 @@ from typing import Final
 
 from lxml import etree
 
-from validators.rules._engine import active_session
-from validators.rules._session import child_elements, first_child
+from validators.rules._session import ACTIVE, child_elements, first_child
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
@@ -198,7 +197,10 @@ def _has_company_id(scheme: etree._Element) -> bool:
 def document(node: etree._Element) -> Document:
     """The facts of the document ``node`` belongs to: computed once per check, fresh outside a run."""
     root = node.getroottree().getroot()
-    session = active_session(root)
-    if session is None:
+    session = ACTIVE.get()
+    if session is None or session.root is not root:
         return Document(root)
-    return session.fact(Document, lambda: Document(root))
+    facts = session.memo.get(Document)
+    if facts is None:
+        facts = session.memo[Document] = Document(root)
+    return facts  # type: ignore[no-any-return]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from validators.rules._engine import Fail, Guarded, Test, active_session
+from validators.rules._session import ACTIVE
 
 __all__ = ["AbsenceProbe"]
 
@@ -116,10 +117,17 @@ class AbsenceProbe:
 
         Within a run, the walk of a node is made once; outside a run, every call walks.
         """
-        session = active_session(node)
+        # Keyed by the node itself, the answer cannot be mistaken for another node's: no need to
+        # check (at some cost) that the node belongs to the session's document.
+        session = ACTIVE.get()
         if session is None:
             return self.walk(node)
-        return session.fact((self, node), lambda: self.walk(node))
+        memo = session.memo
+        key = (self, node)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self.walk(node)
+        return found  # type: ignore[no-any-return]
 
     def walk(self, node: etree._Element) -> dict[str, etree._Element]:
         """Walk ``node`` afresh."""
@@ -172,10 +180,20 @@ class AbsenceProbe:
                     self._walk(element, nxt, found)
 
     def _walk(self, parent: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
+        # _enter for each child, written out: this loop runs for most elements of a document.
         children = step.children
         for child in parent:
-            if child.tag in children:
-                self._enter(child, step, found)
+            options = children.get(child.tag)
+            if options is None:
+                continue
+            for test, nxt in options:
+                if test is None or test(child):
+                    for key in nxt.found:
+                        found.setdefault(key, child)
+                    if nxt.attrs:
+                        self._attributes(child, nxt, found)
+                    if nxt.children and len(child):
+                        self._walk(child, nxt, found)
 
     def rule(self, key: str) -> Test:
         """The test of one rule: passes unless the probe found its path."""
