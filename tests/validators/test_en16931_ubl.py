@@ -97,7 +97,7 @@ def _allowance(code: str, percent: str | None, amount: str = "10.00", charge: st
 
 
 def _expected_rule_ids() -> set[str]:
-    core = [*range(1, 34), 36, 37, 38, *range(41, 58), *range(61, 68)]
+    core = [*range(1, 34), 36, 37, 38, *range(41, 58), *range(61, 66)]
     decimals = [1, 2, 5, 6, *range(9, 21), 23, 24, 25, 27, 28]
     ids = {f"BR-{n:02d}" for n in core} | {f"BR-CO-{n:02d}" for n in range(3, 27)}
     ids |= {f"BR-DEC-{n:02d}" for n in decimals} | {"BR-B-01", "BR-B-02"}
@@ -118,7 +118,7 @@ def _expected_rule_ids() -> set[str]:
 
 def test_pattern_holds_every_model_rule_once() -> None:
     ids = [a.id for c in MODEL.contexts for a in c.asserts]
-    assert len(ids) == len(set(ids)) == 203
+    assert len(ids) == len(set(ids)) == 201
     assert set(ids) == _expected_rule_ids()
     assert MODEL.contexts[0].pattern == "cac:AdditionalDocumentReference"
     assert [c.pattern for c in MODEL.contexts].index("cac:InvoicePeriod") > [c.pattern for c in MODEL.contexts].index(
@@ -126,7 +126,7 @@ def test_pattern_holds_every_model_rule_once() -> None:
     )
 
 
-# --- BR-01 … BR-67 ------------------------------------------------------------------------------------
+# --- BR-01 … BR-65 ------------------------------------------------------------------------------------
 
 
 def test_mandatory_header_elements_fire_when_missing_or_blank() -> None:
@@ -213,7 +213,7 @@ def test_scheme_identifiers_and_counts() -> None:
         "<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID>x</cbc:EndpointID></cac:Party></cac:AccountingSupplierParty>"
         "<cac:PaymentMeans><cac:CardAccount/></cac:PaymentMeans><cac:PaymentMeans><cac:CardAccount/></cac:PaymentMeans>"
     )
-    assert {"BR-62", "BR-66"} <= set(got) and "BR-63" not in got
+    assert "BR-62" in got and not {"BR-63", "BR-66"} & set(got)
 
 
 def test_vat_accounting_currency_needs_its_total() -> None:

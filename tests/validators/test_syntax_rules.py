@@ -184,6 +184,17 @@ def test_a_payee_without_a_name_fails_the_payee_rules_as_xpath_2_compares() -> N
     assert not {"UBL-SR-19", "UBL-SR-20", "UBL-SR-21"} & fired(UBL, ubl(seller + named)).keys()
 
 
+def test_one_payment_card_and_one_mandate_are_syntax_rules_ubl_sr_54_and_55() -> None:
+    # CEN 1.3.15 checks these as UBL-SR-54 / UBL-SR-55 in the syntax pattern, not as BR-66 / BR-67.
+    card = "<cac:PaymentMeans><cbc:PaymentMeansCode>48</cbc:PaymentMeansCode><cac:CardAccount/></cac:PaymentMeans>"
+    mandate = (
+        "<cac:PaymentMeans><cbc:PaymentMeansCode>59</cbc:PaymentMeansCode><cac:PaymentMandate/></cac:PaymentMeans>"
+    )
+    assert not {"UBL-SR-54", "UBL-SR-55"} & fired(UBL, ubl(card + mandate)).keys()
+    got = fired(UBL, ubl(card * 2 + mandate * 2))
+    assert got["UBL-SR-54"] == 1 and got["UBL-SR-55"] == 1
+
+
 def test_a_line_needs_exactly_one_classified_tax_category() -> None:
     line = LINE.replace("<cac:ClassifiedTaxCategory>", "<!-- none --><cac:X>").replace(
         "</cac:ClassifiedTaxCategory>", "</cac:X>"

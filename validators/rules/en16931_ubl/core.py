@@ -1,4 +1,8 @@
-"""EN 16931 business rules BR-01 … BR-67 in the UBL binding (mandatory elements and simple conditions)."""
+"""EN 16931 business rules BR-01 … BR-65 in the UBL binding (mandatory elements and simple conditions).
+
+The 1.3.15 artefacts check "at most one payment card / mandate" as syntax rules UBL-SR-54 and UBL-SR-55
+(validators/rules/syntax/ubl_syntax.py), not as BR-66 / BR-67.
+"""
 
 from __future__ import annotations
 
@@ -148,28 +152,6 @@ def vat_accounting_total(el: etree._Element) -> bool:
         return True
     present = {a.get("currencyID") for t in el.iter(CAC + "TaxTotal") for a in child_elements(t, CBC + "TaxAmount")}
     return all(code in present for code in wanted)
-
-
-@inv.check(
-    "BR-66",
-    FATAL,
-    terms=("BG-18",),
-    en="An Invoice may contain at most one Payment card account.",
-    de="Eine Rechnung darf höchstens eine Zahlungskarte enthalten.",
-)
-def one_card(el: etree._Element) -> bool:
-    return len(children(el, "cac:PaymentMeans/cac:CardAccount")) <= 1
-
-
-@inv.check(
-    "BR-67",
-    FATAL,
-    terms=("BG-19",),
-    en="An Invoice may contain at most one Payment mandate.",
-    de="Eine Rechnung darf höchstens ein Lastschriftmandat enthalten.",
-)
-def one_mandate(el: etree._Element) -> bool:
-    return len(children(el, "cac:PaymentMeans/cac:PaymentMandate")) <= 1
 
 
 # --- parties and addresses --------------------------------------------------------------------------

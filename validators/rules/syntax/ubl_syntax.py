@@ -479,6 +479,21 @@ _invoice.check(
     en="The value added tax point date code occurs at most once.",
     de="Der Code für das Datum der Steuerfälligkeit darf höchstens einmal vorkommen.",
 )(_at_most_one("cac:InvoicePeriod/cbc:DescriptionCode"))
+# The 1.3.15 artefacts state BR-66 and BR-67 (one payment card, one mandate) as these two syntax rules.
+_invoice.check(
+    "UBL-SR-54",
+    Flag.FATAL,
+    terms=("BG-18",),
+    en="An invoice contains at most one payment card account.",
+    de="Eine Rechnung enthält höchstens eine Zahlungskarte.",
+)(_at_most_one("cac:PaymentMeans/cac:CardAccount"))
+_invoice.check(
+    "UBL-SR-55",
+    Flag.FATAL,
+    terms=("BG-19",),
+    en="An invoice contains at most one payment mandate.",
+    de="Eine Rechnung enthält höchstens ein Lastschriftmandat.",
+)(_at_most_one("cac:PaymentMeans/cac:PaymentMandate"))
 
 # --- Invoice lines (BG-25) ------------------------------------------------------------------------------------
 
