@@ -161,7 +161,8 @@ def test_an_invoiced_object_with_an_attachment_is_fatal() -> None:
 def test_the_restriction_table_has_the_official_numbers() -> None:
     numbers = [int(rule_id.rsplit("-", 1)[1]) for rule_id, _, _ in RESTRICTIONS]
     assert numbers == sorted(numbers)
-    assert set(range(1, 683)) - set(numbers) == {120, 423, 536}
+    # 1.3.15 has no UBL-CR-631 (it repeated UBL-CR-628 and was withdrawn).
+    assert set(range(1, 683)) - set(numbers) == {120, 423, 536, 631}
     assert {rule_id for rule_id, flag, _ in RESTRICTIONS if flag is Flag.FATAL} == {"UBL-CR-666", "UBL-CR-673"}
 
 
@@ -182,6 +183,12 @@ def test_a_payee_without_a_name_fails_the_payee_rules_as_xpath_2_compares() -> N
       <cbc:RegistrationName>Seller</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>"""
     named = "<cac:PayeeParty><cac:PartyName><cbc:Name>Payee</cbc:Name></cac:PartyName></cac:PayeeParty>"
     assert not {"UBL-SR-19", "UBL-SR-20", "UBL-SR-21"} & fired(UBL, ubl(seller + named)).keys()
+
+
+def test_a_price_unit_factor_is_reported_by_ubl_cr_628_alone() -> None:
+    line = LINE.replace("</cac:Price>", "<cbc:OrderableUnitFactorRate>1</cbc:OrderableUnitFactorRate></cac:Price>")
+    got = fired(UBL, ubl(lines=line))
+    assert got.get("UBL-CR-628") == 1 and "UBL-CR-631" not in got
 
 
 def test_one_payment_card_and_one_mandate_are_syntax_rules_ubl_sr_54_and_55() -> None:

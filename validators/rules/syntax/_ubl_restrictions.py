@@ -3,10 +3,10 @@
 Every rule is evaluated on the document element (``/ubl:Invoice | /cn:CreditNote``), so a
 rule on a line element fires once per document, however many lines carry the element. Each
 row is (rule id, flag, path that must be absent); paths use the grammar of ``_absence``.
-Numbers run consecutively within a group; the official set has gaps (120, 423, 536).
-Paths are kept exactly as the official rules name them, including the three that can
-never match a schema-valid invoice (629 and 630 name ``cbc:`` elements that UBL defines
-in ``cac:``; 631 repeats 628).
+Numbers run consecutively within a group; the official set has gaps (120, 423, 536, 631:
+1.3.15 withdrew UBL-CR-631, which repeated 628). Paths are kept exactly as the official rules
+name them, including the two that can never match a schema-valid invoice (629 and 630 name
+``cbc:`` elements that UBL defines in ``cac:``).
 """
 
 from __future__ import annotations
@@ -597,7 +597,6 @@ def _rows() -> list[tuple[int, str]]:
         "cbc:OrderableUnitFactorRate",
         "cbc:ValidityPeriod",
         "cbc:PriceList",
-        "cbc:OrderableUnitFactorRate",
     )
     rows += _group(
         632,
