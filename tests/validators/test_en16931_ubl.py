@@ -100,7 +100,7 @@ def _expected_rule_ids() -> set[str]:
     core = [*range(1, 34), 36, 37, 38, *range(41, 58), *range(61, 66)]
     decimals = [1, 2, 5, 6, *range(9, 21), 23, 24, 25, 27, 28]
     ids = {f"BR-{n:02d}" for n in core} | {f"BR-CO-{n:02d}" for n in range(3, 27)}
-    ids |= {f"BR-DEC-{n:02d}" for n in decimals} | {"BR-B-01", "BR-B-02"}
+    ids |= {f"BR-DEC-{n:02d}" for n in decimals} | {"BR-B-01", "BR-B-02", "BR-CL-08"}
     for prefix, last in (
         ("AE", 10),
         ("E", 10),
@@ -118,7 +118,7 @@ def _expected_rule_ids() -> set[str]:
 
 def test_pattern_holds_every_model_rule_once() -> None:
     ids = [a.id for c in MODEL.contexts for a in c.asserts]
-    assert len(ids) == len(set(ids)) == 201
+    assert len(ids) == len(set(ids)) == 202
     assert set(ids) == _expected_rule_ids()
     assert MODEL.contexts[0].pattern == "cac:AdditionalDocumentReference"
     assert [c.pattern for c in MODEL.contexts].index("cac:InvoicePeriod") > [c.pattern for c in MODEL.contexts].index(
@@ -214,6 +214,18 @@ def test_scheme_identifiers_and_counts() -> None:
         "<cac:PaymentMeans><cac:CardAccount/></cac:PaymentMeans><cac:PaymentMeans><cac:CardAccount/></cac:PaymentMeans>"
     )
     assert "BR-62" in got and not {"BR-63", "BR-66"} & set(got)
+
+
+def test_note_subject_code_br_cl_08() -> None:
+    """BR-CL-08 reads the code between the first two '#' and searches the UBL list text for it."""
+    assert "BR-CL-08" not in fired("<cbc:Note>#AAI#Payment terms</cbc:Note><cbc:Note>no code</cbc:Note>")
+    assert fired("<cbc:Note>#XYZ#Text</cbc:Note>")["BR-CL-08"] is Flag.FATAL
+    # Only a three-character code is checked; a missing second '#' leaves nothing to check.
+    assert "BR-CL-08" not in fired("<cbc:Note>#ABCD#</cbc:Note><cbc:Note>#XYZ</cbc:Note>")
+    # contains() on the list: "B A" occurs in "… AAB AAC …", so it passes; BAT is only in the CII list.
+    assert "BR-CL-08" not in fired("<cbc:Note>#B A#</cbc:Note>")
+    assert "BR-CL-08" in fired("<cbc:Note>#BAT#</cbc:Note>")
+    assert "BR-CL-08" in fired("<cbc:Note>#XYZ#</cbc:Note>", "CreditNote")
 
 
 def test_vat_accounting_currency_needs_its_total() -> None:

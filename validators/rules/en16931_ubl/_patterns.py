@@ -64,9 +64,7 @@ class _Contexts:
             "cac:InvoiceLine/cac:Item/cac:StandardItemIdentification/cbc:ID"
             " | cac:CreditNoteLine/cac:Item/cac:StandardItemIdentification/cbc:ID"
         )
-        # The official pattern has a context for document notes here, holding only BR-CL-08, a code-list
-        # rule kept with the other BR-CL rules; no other context matches a note, so leaving it out changes
-        # nothing for the contexts below.
+        self.note = c("/ubl:Invoice/cbc:Note | /cn:CreditNote/cbc:Note")
         self.payee = c("cac:PayeeParty")
         self.credit_transfer_account = c(
             "cac:PaymentMeans[cbc:PaymentMeansCode = '30' or cbc:PaymentMeansCode = '58']/cac:PayeeFinancialAccount"

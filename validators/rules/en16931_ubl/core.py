@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from validators.rules._engine import Flag
+from validators.rules._engine import Fail, Flag
 from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import (
@@ -23,6 +23,7 @@ from validators.rules.en16931_ubl._values import (
     string_value,
     xs_date,
 )
+from validators.rules.syntax._codelists import CODE_LIST_TEXT
 
 FATAL = Flag.FATAL
 
@@ -711,3 +712,25 @@ def item_standard_scheme(el: etree._Element) -> bool:
 )
 def item_classification_scheme(el: etree._Element) -> bool:
     return el.get("listID") is not None
+
+
+# In UBL the note subject code rule sits in the model pattern (CII checks ram:SubjectCode as a code list).
+_NOTE_SUBJECTS = CODE_LIST_TEXT["UNTDID_4451_UBL"]
+
+
+@ctx.note.check(
+    "BR-CL-08",
+    FATAL,
+    terms=("BT-21",),
+    en="A note subject code (between the first two '#' of a note) is a UNTDID 4451 code.",
+    de="Ein Betreff-Code einer Bemerkung (zwischen den ersten beiden '#') ist ein Code aus UNTDID 4451.",
+)
+def note_subject_code(el: etree._Element) -> bool | Fail:
+    # substring-before(substring-after(., '#'), '#'): empty unless a second '#' follows the first.
+    text = string_value(el)
+    after = text.partition("#")[2]
+    code = after.partition("#")[0] if "#" in after else ""
+    if "#" not in text or len(code) != 3:
+        return True
+    # contains() on the list text, not a token match: any three characters found in it pass.
+    return code in _NOTE_SUBJECTS or Fail(value=code)

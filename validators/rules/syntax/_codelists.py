@@ -13,15 +13,20 @@ from lxml import etree
 from validators.rules._engine import Fail, Test
 from validators.rules._text import string_value
 
-__all__ = ["CODE_LISTS", "coded", "in_list", "normalize_space"]
+__all__ = ["CODE_LISTS", "CODE_LIST_TEXT", "coded", "in_list", "normalize_space"]
 
 
-def _load() -> Mapping[str, frozenset[str]]:
+def _raw() -> dict[str, str]:
     raw = json.loads(Path(__file__).with_name("codelists.json").read_text(encoding="utf-8"))
-    return MappingProxyType({name: frozenset(entry["codes"].split()) for name, entry in raw.items() if name[0] != "_"})
+    return {name: entry["codes"] for name, entry in raw.items() if name[0] != "_"}
 
 
-CODE_LISTS = _load()
+_RAW = _raw()
+CODE_LISTS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {name: frozenset(codes.split()) for name, codes in _RAW.items()}
+)
+# Each list as the official test string (' A B C '), for the rules that search it as a substring.
+CODE_LIST_TEXT: Mapping[str, str] = MappingProxyType({name: f" {codes} " for name, codes in _RAW.items()})
 
 # XPath's normalize-space collapses XML whitespace only (space, tab, CR, LF), not every Unicode space.
 _XML_SPACE = re.compile(r"[ \t\n\r]+")
