@@ -278,6 +278,30 @@ def test_ubl_payment_means_rules() -> None:
     assert "BR-DE-19" not in card
 
 
+def test_repeated_payment_means_code_matches_no_payment_means_context() -> None:
+    # BR-DE-19..25, PEPPOL-EN16931-R061: normalize-space() of two codes is an error while matching the
+    # context, which XSLT treats as no match, so none of these rules is evaluated (and nothing aborts).
+    code = "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>"
+    for value in ("58", "59"):
+        twice = (code, code.replace("58", value) * 2)
+        fired = _ubl(twice, ("DE89370400440532013000", "DE00"))
+        assert not {"BR-DE-19", "BR-DE-20", "BR-DE-23-a", "BR-DE-25-a", "PEPPOL-EN16931-R061"} & fired
+    type_code = "<ram:TypeCode>58</ram:TypeCode>"
+    for value in ("58", "59"):
+        fired = _cii((type_code, type_code.replace("58", value) * 2), ("DE89370400440532013000", "DE00"))
+        assert not {"BR-DE-19", "BR-DE-20", "BR-DE-23-a", "BR-DE-25-a", "PEPPOL-EN16931-R061"} & fired
+
+
+def test_cash_discount_tail_token_does_not_cross_a_carriage_return() -> None:
+    # BR-DE-18 takes the text after the last '#.+#' match; XPath's '.' does not match a carriage
+    # return, so '#a&#13;b#' is no segment and the tail still starts with the line break.
+    entry = "#PROZENT=2.00#\n</cbc:Note>"
+    assert "BR-DE-18" not in _ubl((entry, "#PROZENT=2.00#\nx#a&#13;b#</cbc:Note>"))
+    assert "BR-DE-18" in _ubl((entry, "#PROZENT=2.00#\nx#a b#</cbc:Note>"))
+    description = "#PROZENT=2.00#\n</ram:Description>"
+    assert "BR-DE-18" not in _cii((description, "#PROZENT=2.00#\nx#a&#13;b#</ram:Description>"))
+
+
 def test_ubl_cash_discount_format() -> None:
     entry = "#PROZENT=2.00#\n"
     assert "BR-DE-18" in _ubl((entry, "#PROZENT=2#\n"))

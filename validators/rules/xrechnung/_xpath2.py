@@ -213,7 +213,8 @@ _SKONTO_LINE = re.compile(
     r"(?:^|\r?\n)#(SKONTO)#TAGE=([0-9]+#PROZENT=[0-9]+\.[0-9]{2})(#BASISBETRAG=-?[0-9]+\.[0-9]{2})?#\Z"
 )
 _NEWLINE = re.compile(r"\r?\n")
-_SKONTO_SEGMENT = re.compile(r"#.+#")
+# XPath's "." matches neither line feed nor carriage return (Python's matches a carriage return).
+_SKONTO_SEGMENT = re.compile(r"#[^\n\r]+#")
 _LEADING_NEWLINE = re.compile(r"[ \t\n\r]*\n")
 
 

@@ -265,9 +265,11 @@ def r043_2(node: etree._Element) -> bool:
     return _indicator_ok(node)
 
 
+# normalize-space() of two codes is a type error, and an error while matching a context means no
+# match in XSLT: payment means with a repeated type code (schema-invalid) are not checked at all.
 _direct_debit = CII_PEPPOL.context(
     "ram:SpecifiedTradeSettlementPaymentMeans[normalize-space(ram:TypeCode) = '49'"
-    " or normalize-space(ram:TypeCode) = '59']"
+    " or normalize-space(ram:TypeCode) = '59'][not(ram:TypeCode[2])]"
 )
 
 

@@ -274,8 +274,11 @@ def r043(node: etree._Element) -> bool:
     return normalize_space(opt(texts, "text node") or "") in ("true", "false")
 
 
+# normalize-space() of two codes is a type error, and an error while matching a context means no
+# match in XSLT: a payment means with a repeated code (schema-invalid) is not checked at all.
 _direct_debit = UBL_PEPPOL.context(
     "cac:PaymentMeans[normalize-space(cbc:PaymentMeansCode) = '49' or normalize-space(cbc:PaymentMeansCode) = '59']"
+    "[not(cbc:PaymentMeansCode[2])]"
 )
 
 
