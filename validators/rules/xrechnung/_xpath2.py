@@ -153,13 +153,14 @@ def any_number(items: Iterable[etree._Element], accept: Callable[[float], bool])
 
 
 def div(dividend: Decimal, divisor: Decimal) -> Decimal:
-    """xs:decimal division as Saxon computes it: at least 18 fractional digits, rounded half-down.
+    """xs:decimal division as Saxon 12 computes it: rounded half-down to 18 fractional digits more than
+    the dividend has beyond the divisor (trailing fractional zeros not counted), and never to fewer than 18.
 
     Done in integers so the rounding is exact whatever the quotient's length.
     """
     if divisor == 0:
         raise DynamicError("decimal division by zero")
-    scale = max(_SAXON_DIVIDE_SCALE, _scale(dividend), _scale(divisor))
+    scale = max(_SAXON_DIVIDE_SCALE, _fraction_digits(dividend) - _fraction_digits(divisor) + _SAXON_DIVIDE_SCALE)
     numerator_a, denominator_a = dividend.as_integer_ratio()
     numerator_b, denominator_b = divisor.as_integer_ratio()
     # dividend / divisor * 10**scale, as one fraction of integers
@@ -173,9 +174,17 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
     return Decimal(-quotient if numerator < 0 else quotient).scaleb(-scale, _EXACT)
 
 
-def _scale(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+def _fraction_digits(value: Decimal) -> int:
+    """Digits after the decimal point, trailing zeros dropped (Saxon keeps its decimals normalised so)."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    count = -exponent
+    for digit in reversed(digits):
+        if digit or not count:
+            break
+        count -= 1
+    return count
 
 
 def round_half_up(value: Decimal) -> Decimal:
