@@ -239,6 +239,13 @@ def test_line_net_price_division_keeps_the_dividends_extra_digits() -> None:
     assert "PEPPOL-EN16931-R120" not in _cii(cii_line, quantity, (total, total.replace("100.00", "0.99")))
     assert div(Decimal("12.345"), Decimal("7")) == Decimal("1.763571428571428571429")
     assert div(Decimal("1.00"), Decimal("3")) == Decimal("0.333333333333333333")
+    # A divisor written with a decimal point loses its trailing zeros, integer ones too ("660.00" is 66E1).
+    assert div(Decimal("-0.001736782996"), Decimal("660.00")) == Decimal("-0.0000026314893878787878787878788")
+    # Integers beyond the range of a long are held the same way; within it they count as scale 0.
+    assert div(Decimal("1176383.832055"), Decimal("686892565953600000000000")) == Decimal(
+        "0.00000000000000000171261692200999221"
+    )
+    assert div(Decimal(1), Decimal(3000000000)) == Decimal("0.000000000333333333")
 
 
 def test_ubl_allowance_percentage_without_base_is_r041_only() -> None:

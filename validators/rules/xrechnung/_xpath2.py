@@ -55,6 +55,7 @@ CODES: dict[str, Any] = json.loads((Path(__file__).with_name("codes.json")).read
 # Products and sums are exact in XPath 2.0; a wide context keeps Python's Decimal from rounding them.
 _EXACT = Context(prec=200)
 _SAXON_DIVIDE_SCALE = 18
+_LONG_LIMIT = Decimal(2**63)
 
 _XML_WS = re.compile(r"[ \t\r\n]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -153,8 +154,9 @@ def any_number(items: Iterable[etree._Element], accept: Callable[[float], bool])
 
 
 def div(dividend: Decimal, divisor: Decimal) -> Decimal:
-    """xs:decimal division as Saxon 12 computes it: rounded half-down to 18 fractional digits more than
-    the dividend has beyond the divisor (trailing fractional zeros not counted), and never to fewer than 18.
+    """xs:decimal division as Saxon 12 computes it on values read from the document: rounded half-down
+    to 18 fractional digits more than the dividend's scale exceeds the divisor's (see ``_fraction_digits``),
+    and never to fewer than 18.
 
     Done in integers so the rounding is exact whatever the quotient's length.
     """
@@ -175,13 +177,17 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
 
 
 def _fraction_digits(value: Decimal) -> int:
-    """Digits after the decimal point, trailing zeros dropped (Saxon keeps its decimals normalised so)."""
+    """The scale Saxon divides with. A value written with a decimal point (or beyond the range of a
+    long) is held with trailing zeros stripped, so "1.50" counts 1 and "660.00" counts -1; any other
+    integer counts 0."""
     _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    if exponent >= 0 and abs(value) < _LONG_LIMIT:
         return 0
     count = -exponent
     for digit in reversed(digits):
-        if digit or not count:
+        if digit:
             break
         count -= 1
     return count
