@@ -209,6 +209,45 @@ def test_ubl_line_amount_within_two_cents_is_quiet() -> None:
     assert "PEPPOL-EN16931-R120" in _ubl((_LINE_AMOUNT, _LINE_AMOUNT.replace("100.00", "100.03")))
 
 
+def test_line_net_price_division_keeps_the_dividends_extra_digits() -> None:
+    # PEPPOL-EN16931-R120 divides the price by the base quantity. Saxon 12 rounds a decimal quotient to
+    # 18 digits more than the dividend has beyond the divisor: 1.01 div 7 = 0.14428571428571428571
+    # (rounded down), so 7 x that is just below 1.01 and a line amount of 0.99 is within the slack.
+    line = (
+        '<cbc:InvoicedQuantity unitCode="H87">2</cbc:InvoicedQuantity>\n'
+        '  <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount>'
+    )
+    price = '<cbc:PriceAmount currencyID="EUR">50.00</cbc:PriceAmount>'
+    sevenths = (
+        '<cbc:PriceAmount currencyID="EUR">1.01</cbc:PriceAmount><cbc:BaseQuantity unitCode="H87">7</cbc:BaseQuantity>'
+    )
+    for amount, fires in (("0.99", False), ("0.98", True)):
+        new_line = line.replace(">2<", ">7<").replace("100.00", amount)
+        assert ("PEPPOL-EN16931-R120" in _ubl((line, new_line), (price, sevenths))) is fires
+    cii_line = (
+        "<ram:NetPriceProductTradePrice><ram:ChargeAmount>50.00</ram:ChargeAmount></ram:NetPriceProductTradePrice>",
+        "<ram:NetPriceProductTradePrice><ram:ChargeAmount>1.01</ram:ChargeAmount>"
+        '<ram:BasisQuantity unitCode="H87">7</ram:BasisQuantity></ram:NetPriceProductTradePrice>',
+    )
+    quantity = (
+        '<ram:BilledQuantity unitCode="H87">2</ram:BilledQuantity>',
+        '<ram:BilledQuantity unitCode="H87">7</ram:BilledQuantity>',
+    )
+    total = (
+        "<ram:LineTotalAmount>100.00</ram:LineTotalAmount>\n    </ram:SpecifiedTradeSettlementLineMonetarySummation>"
+    )
+    assert "PEPPOL-EN16931-R120" not in _cii(cii_line, quantity, (total, total.replace("100.00", "0.99")))
+    assert div(Decimal("12.345"), Decimal("7")) == Decimal("1.763571428571428571429")
+    assert div(Decimal("1.00"), Decimal("3")) == Decimal("0.333333333333333333")
+    # A divisor written with a decimal point loses its trailing zeros, integer ones too ("660.00" is 66E1).
+    assert div(Decimal("-0.001736782996"), Decimal("660.00")) == Decimal("-0.0000026314893878787878787878788")
+    # Integers beyond the range of a long are held the same way; within it they count as scale 0.
+    assert div(Decimal("1176383.832055"), Decimal("686892565953600000000000")) == Decimal(
+        "0.00000000000000000171261692200999221"
+    )
+    assert div(Decimal(1), Decimal(3000000000)) == Decimal("0.000000000333333333")
+
+
 def test_ubl_allowance_percentage_without_base_is_r041_only() -> None:
     # The R041 context shadows the general allowance context, so R040/R043 are not evaluated there.
     charge = (
@@ -276,6 +315,30 @@ def test_ubl_payment_means_rules() -> None:
     card = _ubl(("<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>", "<cbc:PaymentMeansCode>54</cbc:PaymentMeansCode>"))
     assert {"BR-DE-24-a", "BR-DE-24-b"} <= card
     assert "BR-DE-19" not in card
+
+
+def test_repeated_payment_means_code_matches_no_payment_means_context() -> None:
+    # BR-DE-19..25, PEPPOL-EN16931-R061: normalize-space() of two codes is an error while matching the
+    # context, which XSLT treats as no match, so none of these rules is evaluated (and nothing aborts).
+    code = "<cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>"
+    for value in ("58", "59"):
+        twice = (code, code.replace("58", value) * 2)
+        fired = _ubl(twice, ("DE89370400440532013000", "DE00"))
+        assert not {"BR-DE-19", "BR-DE-20", "BR-DE-23-a", "BR-DE-25-a", "PEPPOL-EN16931-R061"} & fired
+    type_code = "<ram:TypeCode>58</ram:TypeCode>"
+    for value in ("58", "59"):
+        fired = _cii((type_code, type_code.replace("58", value) * 2), ("DE89370400440532013000", "DE00"))
+        assert not {"BR-DE-19", "BR-DE-20", "BR-DE-23-a", "BR-DE-25-a", "PEPPOL-EN16931-R061"} & fired
+
+
+def test_cash_discount_tail_token_does_not_cross_a_carriage_return() -> None:
+    # BR-DE-18 takes the text after the last '#.+#' match; XPath's '.' does not match a carriage
+    # return, so '#a&#13;b#' is no segment and the tail still starts with the line break.
+    entry = "#PROZENT=2.00#\n</cbc:Note>"
+    assert "BR-DE-18" not in _ubl((entry, "#PROZENT=2.00#\nx#a&#13;b#</cbc:Note>"))
+    assert "BR-DE-18" in _ubl((entry, "#PROZENT=2.00#\nx#a b#</cbc:Note>"))
+    description = "#PROZENT=2.00#\n</ram:Description>"
+    assert "BR-DE-18" not in _cii((description, "#PROZENT=2.00#\nx#a&#13;b#</ram:Description>"))
 
 
 def test_ubl_cash_discount_format() -> None:
@@ -405,7 +468,10 @@ def test_cii_cvd_rules() -> None:
 def test_decimal_division_and_rounding_follow_xpath2_and_saxon() -> None:
     assert div(Decimal(10), Decimal(3)) == Decimal("3.333333333333333333")
     assert div(Decimal(2), Decimal(3)) == Decimal("0.666666666666666667")
-    assert div(Decimal("0.000000000000000005"), Decimal(10)) == Decimal(0)  # an exact half rounds down
+    # 1 div 524288 = 0.0000019073486328125: the exact half at the 18th digit rounds down (Saxon agrees).
+    assert div(Decimal(1), Decimal(524288)) == Decimal("0.000001907348632812")
+    # The dividend's own 18 fractional digits widen the result's scale: nothing is rounded away here.
+    assert div(Decimal("0.000000000000000005"), Decimal(10)) == Decimal("0.0000000000000000005")
     assert round_half_up(Decimal("2.5")) == 3
     assert round_half_up(Decimal("-2.5")) == -2
 

@@ -55,6 +55,7 @@ CODES: dict[str, Any] = json.loads((Path(__file__).with_name("codes.json")).read
 # Products and sums are exact in XPath 2.0; a wide context keeps Python's Decimal from rounding them.
 _EXACT = Context(prec=200)
 _SAXON_DIVIDE_SCALE = 18
+_LONG_LIMIT = Decimal(2**63)
 
 _XML_WS = re.compile(r"[ \t\r\n]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -153,13 +154,15 @@ def any_number(items: Iterable[etree._Element], accept: Callable[[float], bool])
 
 
 def div(dividend: Decimal, divisor: Decimal) -> Decimal:
-    """xs:decimal division as Saxon computes it: at least 18 fractional digits, rounded half-down.
+    """xs:decimal division as Saxon 12 computes it on values read from the document: rounded half-down
+    to 18 fractional digits more than the dividend's scale exceeds the divisor's (see ``_fraction_digits``),
+    and never to fewer than 18.
 
     Done in integers so the rounding is exact whatever the quotient's length.
     """
     if divisor == 0:
         raise DynamicError("decimal division by zero")
-    scale = max(_SAXON_DIVIDE_SCALE, _scale(dividend), _scale(divisor))
+    scale = max(_SAXON_DIVIDE_SCALE, _fraction_digits(dividend) - _fraction_digits(divisor) + _SAXON_DIVIDE_SCALE)
     numerator_a, denominator_a = dividend.as_integer_ratio()
     numerator_b, denominator_b = divisor.as_integer_ratio()
     # dividend / divisor * 10**scale, as one fraction of integers
@@ -173,9 +176,21 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
     return Decimal(-quotient if numerator < 0 else quotient).scaleb(-scale, _EXACT)
 
 
-def _scale(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+def _fraction_digits(value: Decimal) -> int:
+    """The scale Saxon divides with. A value written with a decimal point (or beyond the range of a
+    long) is held with trailing zeros stripped, so "1.50" counts 1 and "660.00" counts -1; any other
+    integer counts 0."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    if exponent >= 0 and abs(value) < _LONG_LIMIT:
+        return 0
+    count = -exponent
+    for digit in reversed(digits):
+        if digit:
+            break
+        count -= 1
+    return count
 
 
 def round_half_up(value: Decimal) -> Decimal:
@@ -213,7 +228,8 @@ _SKONTO_LINE = re.compile(
     r"(?:^|\r?\n)#(SKONTO)#TAGE=([0-9]+#PROZENT=[0-9]+\.[0-9]{2})(#BASISBETRAG=-?[0-9]+\.[0-9]{2})?#\Z"
 )
 _NEWLINE = re.compile(r"\r?\n")
-_SKONTO_SEGMENT = re.compile(r"#.+#")
+# XPath's "." matches neither line feed nor carriage return (Python's matches a carriage return).
+_SKONTO_SEGMENT = re.compile(r"#[^\n\r]+#")
 _LEADING_NEWLINE = re.compile(r"[ \t\n\r]*\n")
 
 

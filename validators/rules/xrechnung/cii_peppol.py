@@ -6,6 +6,7 @@ elements, then the gross-price checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from lxml import etree
@@ -265,6 +266,17 @@ def r043_2(node: etree._Element) -> bool:
     return _indicator_ok(node)
 
 
+def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
+    """A payment means context tests normalize-space(ram:TypeCode). A repeated code (schema-invalid) makes
+    that a type error, and XSLT takes an error while matching a context as no match: such a payment
+    means passes every rule of the context (no other context of the pattern selects it)."""
+
+    def guarded(node: etree._Element) -> bool:
+        return len(_all(node, "ram:TypeCode")) > 1 or test(node)
+
+    return guarded
+
+
 _direct_debit = CII_PEPPOL.context(
     "ram:SpecifiedTradeSettlementPaymentMeans[normalize-space(ram:TypeCode) = '49'"
     " or normalize-space(ram:TypeCode) = '59']"
@@ -278,6 +290,7 @@ _direct_debit = CII_PEPPOL.context(
     en="A mandate reference (BT-89) must be provided for direct debit.",
     de="Für Lastschriften muss die Mandatsreferenz (BT-89) angegeben werden.",
 )
+@_one_code
 def r061(node: etree._Element) -> bool:
     parent = node.getparent()
     return parent is not None and _has(parent, "ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")

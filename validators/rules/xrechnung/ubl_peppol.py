@@ -6,6 +6,7 @@ rules in Peppol's context order (the allowance/charge contexts shadow each other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from lxml import etree
@@ -274,6 +275,17 @@ def r043(node: etree._Element) -> bool:
     return normalize_space(opt(texts, "text node") or "") in ("true", "false")
 
 
+def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
+    """A payment means context tests normalize-space(cbc:PaymentMeansCode). A repeated code (schema-invalid) makes
+    that a type error, and XSLT takes an error while matching a context as no match: such a payment
+    means passes every rule of the context (no other context of the pattern selects it)."""
+
+    def guarded(node: etree._Element) -> bool:
+        return len(_all(node, "cbc:PaymentMeansCode")) > 1 or test(node)
+
+    return guarded
+
+
 _direct_debit = UBL_PEPPOL.context(
     "cac:PaymentMeans[normalize-space(cbc:PaymentMeansCode) = '49' or normalize-space(cbc:PaymentMeansCode) = '59']"
 )
@@ -286,6 +298,7 @@ _direct_debit = UBL_PEPPOL.context(
     en="A mandate reference (BT-89) must be provided for direct debit.",
     de="Für Lastschriften muss die Mandatsreferenz (BT-89) angegeben werden.",
 )
+@_one_code
 def r061(node: etree._Element) -> bool:
     return _has(node, "cac:PaymentMandate/cbc:ID")
 
