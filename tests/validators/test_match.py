@@ -68,6 +68,7 @@ PREDICATES = [
     "text()",
     "normalize-space()",
     "not(normalize-space())",
+    "not(*) and not(normalize-space())",
     "ancestor::a:Charge",
     "not(ancestor::a:Line/a:Charge)",
     "ancestor-or-self::a:Line",
@@ -141,6 +142,29 @@ def test_a_compiled_pattern_selects_what_xpath_selects(pattern: str) -> None:
     session = Session(root)
     with activate(session):
         assert selector.select(session, set()) == expected
+
+
+# Blank and not-quite-blank leaves for PEPPOL-EN16931-R008's ``//*[not(*) and not(normalize-space())]``:
+# comments and PIs only, text split around them, a no-break space (not XML whitespace), CDATA.
+BLANK_LEAVES = b"""<?xml version="1.0"?>
+<a:Doc xmlns:a="urn:test:a" xmlns:b="urn:test:b">
+  <a:Empty/><a:Spaces> \t\r\n </a:Spaces><a:Comment><!-- c --></a:Comment><a:Pi>  <?p x?>  </a:Pi>
+  <a:Split> <!-- c --> x </a:Split><a:Tail><!-- c -->y</a:Tail><a:Nbsp>&#160;</a:Nbsp><a:Cdata><![CDATA[ ]]></a:Cdata>
+  <a:Holder><b:ID/> </a:Holder><a:Holder2><!-- c --><b:ID>z</b:ID></a:Holder2>
+</a:Doc>"""
+
+
+@pytest.mark.parametrize("pattern", ["//*[not(*) and not(normalize-space())]", "*[not(*)][not(normalize-space())]"])
+@pytest.mark.parametrize("document", [AWKWARD, BLANK_LEAVES])
+def test_blank_leaves_are_selected_as_xpath_selects_them(pattern: str, document: bytes) -> None:
+    root = etree.fromstring(document)
+    selector = compile_pattern(pattern, NS)
+    assert not isinstance(selector, _XPathSelector)
+    expected = [n for n in etree.XPath(match_xpath(pattern), namespaces=NS)(root) if isinstance(n, etree._Element)]
+    assert expected
+    session = Session(root)
+    assert selector.select(session, set()) == expected
+    assert selector.select(session, {expected[0]}) == expected[1:]
 
 
 def test_positional_predicates_are_left_to_xpath() -> None:
