@@ -200,6 +200,15 @@ def test_claimed_nodes_are_not_selected_again() -> None:
         "not(//a:Nothing)",
         "//b:ID[@schemeID]",
         "//a:Line | //a:Head",
+        "//b:ID",
+        "//a:Line/b:ID",
+        "//a:Line/a:Charge/a:Line",
+        "//a:Doc/a:Line/a:Tax/b:ID",
+        "//a:Tax/b:Missing",
+        "boolean(//a:Charge/b:Amount)",
+        "not(//a:Head/b:Code)",
+        "count(//a:Tax/b:ID)",
+        "//plain",
     ],
 )
 def test_compiled_xpaths_return_what_lxml_returns(expr: str) -> None:

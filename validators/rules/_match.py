@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._session import Session
+from validators.rules._session import ACTIVE, Session
 from validators.rules._xpath_subset import (
     Compiler,
     Shared,
@@ -96,14 +96,15 @@ class _Predicate:
             if depends_on_name_only(conjunct):
                 self.by_name.append(_lxml_boolean(part, namespaces))
                 continue
-            try:
-                if reads_document_only(conjunct):
-                    # A gate on the document (``$isCVD``), asked of the root element: one libxml2 call
-                    # is cheaper than walking its absolute paths in Python.
-                    raise Unsupported("a document-wide conjunct")
-                test = compiler.boolean(conjunct)
-            except Unsupported:
-                test = _lxml_boolean(part, namespaces)
+            if reads_document_only(conjunct):
+                # A gate on the document (``$isCVD``): one libxml2 call per check is cheaper than
+                # walking its absolute paths in Python, and its answer holds for every candidate.
+                test = _document_fact(f"boolean({part})", namespaces)
+            else:
+                try:
+                    test = compiler.boolean(conjunct)
+                except Unsupported:
+                    test = _lxml_boolean(part, namespaces)
             shared = compiler.shared("conjunct", conjunct, lambda test=test: test)  # type: ignore[misc]
             if shared.key is None:
                 shared.key = equality_key(conjunct, compiler)
@@ -130,12 +131,13 @@ def _predicate(text: str, namespaces: Mapping[str, str]) -> _Predicate:
 class _NameFilter:
     """The name test of a step and its name-only conjuncts, answered once per tag."""
 
-    __slots__ = ("by_name", "cache", "test")
+    __slots__ = ("accepted", "by_name", "cache", "test")
 
     def __init__(self, test: str, by_name: tuple[Callable[[etree._Element], bool], ...]) -> None:
         self.test = test
         self.by_name = by_name
         self.cache: dict[Any, bool] = {}
+        self.accepted: set[Any] = set()  # the tags the cache says yes to
 
     def __call__(self, el: etree._Element) -> bool:
         tag = el.tag
@@ -151,6 +153,8 @@ class _NameFilter:
             answer = answer and all(p(el) for p in self.by_name)
             if len(self.cache) < _TAG_CACHE_LIMIT:
                 self.cache[tag] = answer
+                if answer:
+                    self.accepted.add(tag)
         return answer
 
 
@@ -260,9 +264,7 @@ class _Branch:
     The first step hangs below the document: by ``/`` it is the root element, by ``//`` any element.
     """
 
-    def __init__(
-        self, steps: list[_ElementStep], joins: list[str], document_test: Callable[[Any], bool] | None
-    ) -> None:
+    def __init__(self, steps: list[_ElementStep], joins: list[str], document_test: _DocumentFact | None) -> None:
         self.steps = steps
         self.joins = joins
         self.document_test = document_test
@@ -296,11 +298,16 @@ class _Branch:
     def candidates(self, session: Session) -> list[etree._Element]:
         if self.tag is not None:
             return session.by_tag.get(self.tag, _NONE)
-        # A wildcard: the tags present that pass the filter, answered from its cache where it can.
+        # A wildcard: the tags present that pass the filter, answered from its cache where it can
+        # (by set operations: a document holds a hundred tags, and most patterns ask of the same ones).
         accept = self.steps[-1].accept
-        known = accept.cache
-        tags = [t for t, els in session.by_tag.items() if known.get(t) or (t not in known and accept(els[0]))]
-        return session.with_tags(tags)
+        by_tag = session.by_tag
+        present = by_tag.keys()
+        tags = present & accept.accepted
+        unknown = present - accept.cache.keys()
+        if unknown:
+            tags.update(t for t in unknown if accept(by_tag[t][0]))
+        return session.with_tags(list(tags))
 
     def shaped(self, session: Session) -> list[Any]:
         """The candidates whose ancestors have the tags of the pattern (as lines up the chain, if needed)."""
@@ -330,7 +337,7 @@ class _Branch:
         return out
 
     def select(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
-        if self.document_test is not None and not _document_holds(self.document_test, session):
+        if self.document_test is not None and not self.document_test.holds(session):
             return []
         if not self.chain:
             return [
@@ -412,19 +419,49 @@ def _exact(accept: _NameFilter) -> bool:
     return not accept.test.endswith("*") and not accept.by_name
 
 
-def _document_holds(test: Callable[[Any], bool], session: Session) -> bool:
-    """A test of the whole document (``/self::node()[...]``), evaluated once per session."""
-    return session.fact((test, "document"), lambda: test(session.root))
-
-
-def _document_test(predicates: tuple[str, ...], namespaces: Mapping[str, str]) -> Callable[[Any], bool]:
-    """``/self::node()[p]...`` as a test of the document, given any of its elements.
-
-    Run by lxml: evaluated once per session, one libxml2 call beats the Python path walk.
-    """
+def _document_test(predicates: tuple[str, ...], namespaces: Mapping[str, str]) -> _DocumentFact:
+    """``/self::node()[p]...`` as a test of the document, given any of its elements."""
     gates = "".join(f"[{p}]" for p in predicates)
-    xpath = etree.XPath(f"boolean(/self::node(){gates})", namespaces=dict(namespaces))
-    return lambda el: bool(xpath(el))
+    return _document_fact(f"boolean(/self::node(){gates})", namespaces)
+
+
+class _DocumentFact:
+    """A boolean XPath whose value depends on the document only, given any of its elements.
+
+    Run by lxml (one libxml2 call beats walking absolute paths in Python) once per session: one
+    object per expression and namespaces, so the contexts that repeat a gate (``$isCVD``, the
+    extension's CustomizationID) share its answer.
+    """
+
+    __slots__ = ("xpath",)
+
+    def __init__(self, text: str, namespaces: Mapping[str, str]) -> None:
+        self.xpath = etree.XPath(text, namespaces=dict(namespaces))
+
+    def __call__(self, el: etree._Element) -> bool:
+        session = ACTIVE.get()
+        if session is None or session.root is not el.getroottree().getroot():
+            return bool(self.xpath(el))
+        return self.holds(session)
+
+    def holds(self, session: Session) -> bool:
+        """The answer for the session's document, asked once per session."""
+        memo = session.memo
+        answer = memo.get(self)
+        if answer is None:
+            answer = memo[self] = bool(self.xpath(session.root))
+        return answer  # type: ignore[no-any-return]
+
+
+_DOCUMENT_FACTS: dict[tuple[str, tuple[tuple[str, str], ...]], _DocumentFact] = {}
+
+
+def _document_fact(text: str, namespaces: Mapping[str, str]) -> _DocumentFact:
+    key = (text, tuple(sorted(namespaces.items())))
+    found = _DOCUMENT_FACTS.get(key)
+    if found is None:
+        found = _DOCUMENT_FACTS[key] = _DocumentFact(text, namespaces)
+    return found
 
 
 class _StepSelector(Selector):
