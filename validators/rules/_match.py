@@ -294,6 +294,12 @@ class _Branch:
         self.check_last = self.tag is not None and not _exact(last)
         # Every element name the branch needs in the document: without one of them it selects nothing.
         self.requires = frozenset(s.accept.test for s in steps if not s.accept.test.endswith("*"))
+        # A chain of names from the root element (``/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID``)
+        # is walked down through the session's child index: a few lookups instead of checking the
+        # ancestors of every element of the last name.
+        self.down: tuple[str, ...] | None = None
+        if self.anchored and self.chain and self.tag is not None and all(t.__class__ is str for t in self.up):
+            self.down = (*reversed(self.up), self.tag)  # type: ignore[arg-type]
 
     def candidates(self, session: Session) -> list[etree._Element]:
         if self.tag is not None:
@@ -311,6 +317,8 @@ class _Branch:
 
     def shaped(self, session: Session) -> list[Any]:
         """The candidates whose ancestors have the tags of the pattern (as lines up the chain, if needed)."""
+        if self.down is not None and session.root.getparent() is None:
+            return self.descend(session, self.down)
         accept = self.steps[-1].accept
         check_last = self.check_last
         up, anchored, lines = self.up, self.anchored, self.lines
@@ -335,6 +343,29 @@ class _Branch:
                     continue
                 out.append(tuple(line) if lines else el)
         return out
+
+    def descend(self, session: Session, down: tuple[str, ...]) -> list[Any]:
+        """``shaped`` for a chain of names from the root element, walked down level by level.
+
+        The elements of one level are in document order, so their children, taken parent by parent,
+        are too. Lines hold each element with its ancestors, nearest first, as ``shaped`` makes them.
+        """
+        root = session.root
+        if root.tag != down[0]:
+            return []
+        children = session.children
+        lines: list[Any] = [(root,)] if self.lines else [root]
+        for tag in down[1:]:
+            if self.lines:
+                lines = [(child, *line) for line in lines for child in children(line[0]).get(tag, _NONE)]
+            else:
+                lines = [child for el in lines for child in children(el).get(tag, _NONE)]
+            if not lines:
+                return lines
+        if self.check_last:
+            accept = self.steps[-1].accept
+            return [line for line in lines if accept(line[0] if self.lines else line)]
+        return lines
 
     def select(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
         if self.document_test is not None and not self.document_test.holds(session):
