@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._session import active_session, child_elements
+from validators.rules._session import ACTIVE, active_session, child_elements
 from validators.rules._text import string_value
 from validators.rules._xpath_subset import ChildPath, DescendantPath, child_path, descendant_path, document_wide
 
@@ -107,13 +107,27 @@ def _child_steps(path: ChildPath) -> XPathFunction:
             items = [root]
         else:
             items = [node]
-        for tag in tags:
-            if len(items) == 1:
-                items = list(step(items[0], tag))
-            else:
+        session = None if wildcard else ACTIVE.get()
+        if session is None:
+            for tag in tags:
                 items = [child for item in items for child in step(item, tag)]
-            if not items:
-                return items
+                if not items:
+                    return items
+        else:
+            # child_elements, inlined: the session is looked up once per path, not once per step and item
+            index = session._children
+            for tag in tags:
+                found: list[Any] = []
+                for item in items:
+                    children = index.get(item)
+                    if children is None:
+                        children = session.children(item)
+                    named = children.get(tag)
+                    if named:
+                        found.extend(named)
+                items = found
+                if not items:
+                    return items
         if attribute is None:
             return items
         return [value for item in items if (value := item.get(attribute)) is not None]
