@@ -9,7 +9,6 @@ probes and pattern predicates per element, and the candidate lists of match patt
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,11 +34,15 @@ class Session:
         self.root = root
         # Every element in document order, for the few selections that look at all of them.
         self.elements = elements = list(root.iter(_ELEMENT))
-        by_tag: defaultdict[str, list[etree._Element]] = defaultdict(list)
+        by_tag: dict[str, list[etree._Element]] = {}
         for el in elements:
-            by_tag[el.tag].append(el)
-        # A plain dict: looking up an absent tag must not add it to the tags present.
-        self.by_tag = dict(by_tag)
+            tag = el.tag
+            bucket = by_tag.get(tag)
+            if bucket is None:
+                by_tag[tag] = [el]
+            else:
+                bucket.append(el)
+        self.by_tag = by_tag
         self.memo: dict[Hashable, Any] = {}
         # Filled on demand: rules read the children of a minority of the elements.
         self._children: dict[etree._Element, dict[Any, list[etree._Element]]] = {}
