@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from validators.rules._engine import Fail, Guarded, Test, active_session
-from validators.rules._session import ACTIVE, Session
+from validators.rules._session import ACTIVE
 
 __all__ = ["AbsenceProbe"]
 
@@ -77,22 +77,6 @@ class AbsenceProbe:
         # quickly (``//*[@a or @b ...]`` would be fifty times slower than ``//@*``).
         self._anywhere_tags = tuple(self._anywhere.children)
         self._anywhere_attrs = frozenset(self._anywhere.attrs)
-        # Where every key lies at one step of the trees only, the first element found for it is the
-        # same whichever order the names of one level are visited in: a walk in a session may then
-        # visit only the names a level asks for, through the session's child index.
-        keys: list[str] = []
-        self._collect_keys(self._relative, keys)
-        self._collect_keys(self._anywhere, keys)
-        self._by_name = len(keys) == len(set(keys))
-
-    @classmethod
-    def _collect_keys(cls, step: _Step, keys: list[str]) -> None:
-        keys.extend(step.found)
-        for attr_keys in step.attrs.values():
-            keys.extend(attr_keys)
-        for options in step.children.values():
-            for _, nxt in options:
-                cls._collect_keys(nxt, keys)
 
     def _qname(self, name: str) -> str:
         prefix, _, local = name.partition(":")
@@ -196,10 +180,6 @@ class AbsenceProbe:
                     self._walk(element, nxt, found)
 
     def _walk(self, parent: etree._Element, step: _Step, found: dict[str, etree._Element]) -> None:
-        session = ACTIVE.get() if self._by_name else None
-        if session is not None:
-            self._walk_by_name(session, parent, step, found)
-            return
         # _enter for each child, written out: this loop runs for most elements of a document.
         children = step.children
         for child in parent:
@@ -214,29 +194,6 @@ class AbsenceProbe:
                         self._attributes(child, nxt, found)
                     if nxt.children and len(child):
                         self._walk(child, nxt, found)
-
-    def _walk_by_name(
-        self, session: Session, parent: etree._Element, step: _Step, found: dict[str, etree._Element]
-    ) -> None:
-        """``_walk`` through the session's child index: only the children of names the step asks for.
-
-        Exact where every key lies at one step (``_by_name``): a key's elements then all carry the
-        same names down from the context node, and within one name the children come in document
-        order, so the first element found for a key is the first in document order, as in ``_walk``.
-        """
-        present = session.children(parent)
-        wanted = step.children
-        for tag in wanted.keys() & present.keys():
-            elements = present[tag]
-            for test, nxt in wanted[tag]:
-                for child in elements:
-                    if test is None or test(child):
-                        for key in nxt.found:
-                            found.setdefault(key, child)
-                        if nxt.attrs:
-                            self._attributes(child, nxt, found)
-                        if nxt.children and len(child):
-                            self._walk_by_name(session, child, nxt, found)
 
     def rule(self, key: str) -> Test:
         """The test of one rule: passes unless the probe found its path."""
