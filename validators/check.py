@@ -256,6 +256,7 @@ class Checker:
         self._rule_sets = rule_sets
         self._engine = engine
         self._owns_engine = engine is None
+        self._schema_files: dict[tuple[Path, str], Path] = {}
 
     @property
     def rule_sets(self) -> Mapping[str, RuleSet]:
@@ -355,9 +356,13 @@ class Checker:
             if base is None:
                 return None, self.artefacts.schemas_missing or "no rule pack installed: run `eingang rules install`"
             rel = scenario.xsd if scenario is not None else self._kosit_xsd(doc.syntax)
-        path = base / rel
-        if not path.is_file():
-            return None, f"the rule pack at {base} has no {rel}"
+        path = self._schema_files.get((base, rel))
+        if path is None:
+            path = base / rel
+            if not path.is_file():
+                return None, f"the rule pack at {base} has no {rel}"
+            # Found once, the file is compiled and kept by the schema stage: no need to look again.
+            self._schema_files[(base, rel)] = path
         return path, ""
 
     def _kosit_xsd(self, syntax: str) -> str:

@@ -68,6 +68,7 @@ PREDICATES = [
     "text()",
     "normalize-space()",
     "not(normalize-space())",
+    "not(*) and not(normalize-space())",
     "ancestor::a:Charge",
     "not(ancestor::a:Line/a:Charge)",
     "ancestor-or-self::a:Line",
@@ -143,6 +144,29 @@ def test_a_compiled_pattern_selects_what_xpath_selects(pattern: str) -> None:
         assert selector.select(session, set()) == expected
 
 
+# Blank and not-quite-blank leaves for PEPPOL-EN16931-R008's ``//*[not(*) and not(normalize-space())]``:
+# comments and PIs only, text split around them, a no-break space (not XML whitespace), CDATA.
+BLANK_LEAVES = b"""<?xml version="1.0"?>
+<a:Doc xmlns:a="urn:test:a" xmlns:b="urn:test:b">
+  <a:Empty/><a:Spaces> \t\r\n </a:Spaces><a:Comment><!-- c --></a:Comment><a:Pi>  <?p x?>  </a:Pi>
+  <a:Split> <!-- c --> x </a:Split><a:Tail><!-- c -->y</a:Tail><a:Nbsp>&#160;</a:Nbsp><a:Cdata><![CDATA[ ]]></a:Cdata>
+  <a:Holder><b:ID/> </a:Holder><a:Holder2><!-- c --><b:ID>z</b:ID></a:Holder2>
+</a:Doc>"""
+
+
+@pytest.mark.parametrize("pattern", ["//*[not(*) and not(normalize-space())]", "*[not(*)][not(normalize-space())]"])
+@pytest.mark.parametrize("document", [AWKWARD, BLANK_LEAVES])
+def test_blank_leaves_are_selected_as_xpath_selects_them(pattern: str, document: bytes) -> None:
+    root = etree.fromstring(document)
+    selector = compile_pattern(pattern, NS)
+    assert not isinstance(selector, _XPathSelector)
+    expected = [n for n in etree.XPath(match_xpath(pattern), namespaces=NS)(root) if isinstance(n, etree._Element)]
+    assert expected
+    session = Session(root)
+    assert selector.select(session, set()) == expected
+    assert selector.select(session, {expected[0]}) == expected[1:]
+
+
 def test_positional_predicates_are_left_to_xpath() -> None:
     for pattern in ("a:Line[1]", "b:ID[last()]", "*[string-length(local-name())]", "b:ID[position() = 2]"):
         assert isinstance(compile_pattern(pattern, NS), _XPathSelector), pattern
@@ -176,6 +200,15 @@ def test_claimed_nodes_are_not_selected_again() -> None:
         "not(//a:Nothing)",
         "//b:ID[@schemeID]",
         "//a:Line | //a:Head",
+        "//b:ID",
+        "//a:Line/b:ID",
+        "//a:Line/a:Charge/a:Line",
+        "//a:Doc/a:Line/a:Tax/b:ID",
+        "//a:Tax/b:Missing",
+        "boolean(//a:Charge/b:Amount)",
+        "not(//a:Head/b:Code)",
+        "count(//a:Tax/b:ID)",
+        "//plain",
     ],
 )
 def test_compiled_xpaths_return_what_lxml_returns(expr: str) -> None:

@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 
 from schemas.xml import parse_xml
-from validators.rules import Flag, RuleSet
+from validators.rules import Flag, RuleSet, Session
+from validators.rules._session import activate
 from validators.rules.sets import EN16931_CII, EN16931_UBL
 from validators.rules.syntax import _cii_restrictions
 from validators.rules.syntax._absence import AbsenceProbe
@@ -352,9 +353,19 @@ def _probe_agrees_with_xpath(
 ) -> None:
     probe = AbsenceProbe(paths, namespaces)
     compiled = {key: etree.XPath(f"boolean({path})", namespaces=namespaces) for key, path in paths.items()}
+    relative = {key: etree.XPath(path, namespaces=namespaces) for key, path in paths.items() if path[0] != "/"}
     for node in nodes:
         expected = {key for key, xpath in compiled.items() if xpath(node)}
-        assert set(probe(node)) == expected, etree.QName(node).localname
+        found = probe(node)
+        assert set(found) == expected, etree.QName(node).localname
+        # Each key names the first element in document order its path selects (an attribute's owner) ...
+        for key, xpath in relative.items():
+            if key in found:
+                first = xpath(node)[0]
+                assert found[key] is (first.getparent() if isinstance(first, str) else first), key
+        # ... and a walk in a session, through its child index, finds the very same elements.
+        with activate(Session(node.getroottree().getroot())):
+            assert probe(node) == found, etree.QName(node).localname
 
 
 def test_the_probe_finds_what_xpath_finds_on_inline_invoices() -> None:

@@ -16,9 +16,10 @@ for every context of every pattern. Here each pattern is compiled once into a ``
   category contexts that differ only in the code read each candidate's code once.
 
 Patterns this module cannot read, positional predicates, and patterns whose candidates would be
-every element (``//*[not(*) and ...]``, where one libxml2 walk beats Python) run as the XPath they
-always were. The nodes selected are those of the XPath, in document order:
-``tests/validators/test_match.py`` holds every context of every rule set to that on the corpus.
+every element (``//*[...]``, where one libxml2 walk beats Python) run as the XPath they always were;
+the one such pattern of the rule sets, PEPPOL-EN16931-R008's blank leaves, has a selector of its own.
+The nodes selected are those of the XPath, in document order: ``tests/validators/test_match.py``
+holds every context of every rule set to that on the corpus.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._session import Session
+from validators.rules._session import ACTIVE, Session
 from validators.rules._xpath_subset import (
     Compiler,
     Shared,
@@ -95,14 +96,15 @@ class _Predicate:
             if depends_on_name_only(conjunct):
                 self.by_name.append(_lxml_boolean(part, namespaces))
                 continue
-            try:
-                if reads_document_only(conjunct):
-                    # A gate on the document (``$isCVD``), asked of the root element: one libxml2 call
-                    # is cheaper than walking its absolute paths in Python.
-                    raise Unsupported("a document-wide conjunct")
-                test = compiler.boolean(conjunct)
-            except Unsupported:
-                test = _lxml_boolean(part, namespaces)
+            if reads_document_only(conjunct):
+                # A gate on the document (``$isCVD``): one libxml2 call per check is cheaper than
+                # walking its absolute paths in Python, and its answer holds for every candidate.
+                test = _document_fact(f"boolean({part})", namespaces)
+            else:
+                try:
+                    test = compiler.boolean(conjunct)
+                except Unsupported:
+                    test = _lxml_boolean(part, namespaces)
             shared = compiler.shared("conjunct", conjunct, lambda test=test: test)  # type: ignore[misc]
             if shared.key is None:
                 shared.key = equality_key(conjunct, compiler)
@@ -129,12 +131,13 @@ def _predicate(text: str, namespaces: Mapping[str, str]) -> _Predicate:
 class _NameFilter:
     """The name test of a step and its name-only conjuncts, answered once per tag."""
 
-    __slots__ = ("by_name", "cache", "test")
+    __slots__ = ("accepted", "by_name", "cache", "test")
 
     def __init__(self, test: str, by_name: tuple[Callable[[etree._Element], bool], ...]) -> None:
         self.test = test
         self.by_name = by_name
         self.cache: dict[Any, bool] = {}
+        self.accepted: set[Any] = set()  # the tags the cache says yes to
 
     def __call__(self, el: etree._Element) -> bool:
         tag = el.tag
@@ -150,6 +153,8 @@ class _NameFilter:
             answer = answer and all(p(el) for p in self.by_name)
             if len(self.cache) < _TAG_CACHE_LIMIT:
                 self.cache[tag] = answer
+                if answer:
+                    self.accepted.add(tag)
         return answer
 
 
@@ -203,15 +208,63 @@ class _XPathSelector(Selector):
         return [n for n in result if isinstance(n, etree._Element) and n not in claimed]
 
 
+# The conjuncts of ``//*[not(*) and not(normalize-space())]`` (PEPPOL-EN16931-R008), whitespace removed.
+_BLANK_LEAF: Final = frozenset({"not(*)", "not(normalize-space())"})
+_XML_SPACE: Final = " \t\r\n"
+
+
+class _BlankLeafSelector(Selector):
+    """``//*[not(*) and not(normalize-space())]``: the elements without element children whose text is blank.
+
+    One pass over the session's elements costs a quarter of the XPath call. The string value of an
+    element without element children is its own text and the tails of its comments and PIs (the
+    hardened parser leaves no entity references); ``normalize-space`` empties it when only the four
+    XML whitespace characters are in it.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def select(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
+        out = []
+        for el in session.elements:
+            if len(el):  # children, perhaps only comments and PIs (an element child comes first, mostly)
+                if el[0].tag.__class__ is str or any(child.tag.__class__ is str for child in el):
+                    continue
+                text = "".join([el.text or "", *(child.tail or "" for child in el)])
+            else:
+                text = el.text
+            if (not text or not text.strip(_XML_SPACE)) and el not in claimed:
+                out.append(el)
+        return out
+
+
+def _blank_leaves(pattern: str, namespaces: Mapping[str, str]) -> bool:
+    """Whether the pattern is ``//*[not(*) and not(normalize-space())]``, however spaced or bracketed."""
+    if len(split_top(pattern, "|")) != 1:
+        return False
+    try:
+        expr = parse(pattern if pattern.startswith("/") else "//" + pattern, namespaces)
+    except Unsupported:
+        return False
+    if not is_path(expr) or not expr.absolute or expr.start is not None or len(expr.steps) != 2:
+        return False
+    anywhere, step = expr.steps
+    if anywhere.axis != "descendant-or-self" or anywhere.test != "node()" or anywhere.predicates:
+        return False
+    if step.axis != "child" or step.test != "*" or not step.predicates:
+        return False
+    conjuncts = {"".join(c.split()) for p in step.predicates for c in conjunct_texts(p)}
+    return conjuncts == _BLANK_LEAF
+
+
 class _Branch:
     """One ``|`` branch: element steps, each joined to the one above by ``/`` (parent) or ``//`` (ancestor).
 
     The first step hangs below the document: by ``/`` it is the root element, by ``//`` any element.
     """
 
-    def __init__(
-        self, steps: list[_ElementStep], joins: list[str], document_test: Callable[[Any], bool] | None
-    ) -> None:
+    def __init__(self, steps: list[_ElementStep], joins: list[str], document_test: _DocumentFact | None) -> None:
         self.steps = steps
         self.joins = joins
         self.document_test = document_test
@@ -241,18 +294,31 @@ class _Branch:
         self.check_last = self.tag is not None and not _exact(last)
         # Every element name the branch needs in the document: without one of them it selects nothing.
         self.requires = frozenset(s.accept.test for s in steps if not s.accept.test.endswith("*"))
+        # A chain of names from the root element (``/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID``)
+        # is walked down through the session's child index: a few lookups instead of checking the
+        # ancestors of every element of the last name.
+        self.down: tuple[str, ...] | None = None
+        if self.anchored and self.chain and self.tag is not None and all(t.__class__ is str for t in self.up):
+            self.down = (*reversed(self.up), self.tag)  # type: ignore[arg-type]
 
     def candidates(self, session: Session) -> list[etree._Element]:
         if self.tag is not None:
             return session.by_tag.get(self.tag, _NONE)
-        # A wildcard: the tags present that pass the filter, answered from its cache where it can.
+        # A wildcard: the tags present that pass the filter, answered from its cache where it can
+        # (by set operations: a document holds a hundred tags, and most patterns ask of the same ones).
         accept = self.steps[-1].accept
-        known = accept.cache
-        tags = [t for t, els in session.by_tag.items() if known.get(t) or (t not in known and accept(els[0]))]
-        return session.with_tags(tags)
+        by_tag = session.by_tag
+        present = by_tag.keys()
+        tags = present & accept.accepted
+        unknown = present - accept.cache.keys()
+        if unknown:
+            tags.update(t for t in unknown if accept(by_tag[t][0]))
+        return session.with_tags(list(tags))
 
     def shaped(self, session: Session) -> list[Any]:
         """The candidates whose ancestors have the tags of the pattern (as lines up the chain, if needed)."""
+        if self.down is not None and session.root.getparent() is None:
+            return self.descend(session, self.down)
         accept = self.steps[-1].accept
         check_last = self.check_last
         up, anchored, lines = self.up, self.anchored, self.lines
@@ -278,8 +344,31 @@ class _Branch:
                 out.append(tuple(line) if lines else el)
         return out
 
+    def descend(self, session: Session, down: tuple[str, ...]) -> list[Any]:
+        """``shaped`` for a chain of names from the root element, walked down level by level.
+
+        The elements of one level are in document order, so their children, taken parent by parent,
+        are too. Lines hold each element with its ancestors, nearest first, as ``shaped`` makes them.
+        """
+        root = session.root
+        if root.tag != down[0]:
+            return []
+        children = session.children
+        lines: list[Any] = [(root,)] if self.lines else [root]
+        for tag in down[1:]:
+            if self.lines:
+                lines = [(child, *line) for line in lines for child in children(line[0]).get(tag, _NONE)]
+            else:
+                lines = [child for el in lines for child in children(el).get(tag, _NONE)]
+            if not lines:
+                return lines
+        if self.check_last:
+            accept = self.steps[-1].accept
+            return [line for line in lines if accept(line[0] if self.lines else line)]
+        return lines
+
     def select(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
-        if self.document_test is not None and not _document_holds(self.document_test, session):
+        if self.document_test is not None and not self.document_test.holds(session):
             return []
         if not self.chain:
             return [
@@ -361,19 +450,49 @@ def _exact(accept: _NameFilter) -> bool:
     return not accept.test.endswith("*") and not accept.by_name
 
 
-def _document_holds(test: Callable[[Any], bool], session: Session) -> bool:
-    """A test of the whole document (``/self::node()[...]``), evaluated once per session."""
-    return session.fact((test, "document"), lambda: test(session.root))
-
-
-def _document_test(predicates: tuple[str, ...], namespaces: Mapping[str, str]) -> Callable[[Any], bool]:
-    """``/self::node()[p]...`` as a test of the document, given any of its elements.
-
-    Run by lxml: evaluated once per session, one libxml2 call beats the Python path walk.
-    """
+def _document_test(predicates: tuple[str, ...], namespaces: Mapping[str, str]) -> _DocumentFact:
+    """``/self::node()[p]...`` as a test of the document, given any of its elements."""
     gates = "".join(f"[{p}]" for p in predicates)
-    xpath = etree.XPath(f"boolean(/self::node(){gates})", namespaces=dict(namespaces))
-    return lambda el: bool(xpath(el))
+    return _document_fact(f"boolean(/self::node(){gates})", namespaces)
+
+
+class _DocumentFact:
+    """A boolean XPath whose value depends on the document only, given any of its elements.
+
+    Run by lxml (one libxml2 call beats walking absolute paths in Python) once per session: one
+    object per expression and namespaces, so the contexts that repeat a gate (``$isCVD``, the
+    extension's CustomizationID) share its answer.
+    """
+
+    __slots__ = ("xpath",)
+
+    def __init__(self, text: str, namespaces: Mapping[str, str]) -> None:
+        self.xpath = etree.XPath(text, namespaces=dict(namespaces))
+
+    def __call__(self, el: etree._Element) -> bool:
+        session = ACTIVE.get()
+        if session is None or session.root is not el.getroottree().getroot():
+            return bool(self.xpath(el))
+        return self.holds(session)
+
+    def holds(self, session: Session) -> bool:
+        """The answer for the session's document, asked once per session."""
+        memo = session.memo
+        answer = memo.get(self)
+        if answer is None:
+            answer = memo[self] = bool(self.xpath(session.root))
+        return answer  # type: ignore[no-any-return]
+
+
+_DOCUMENT_FACTS: dict[tuple[str, tuple[tuple[str, str], ...]], _DocumentFact] = {}
+
+
+def _document_fact(text: str, namespaces: Mapping[str, str]) -> _DocumentFact:
+    key = (text, tuple(sorted(namespaces.items())))
+    found = _DOCUMENT_FACTS.get(key)
+    if found is None:
+        found = _DOCUMENT_FACTS[key] = _DocumentFact(text, namespaces)
+    return found
 
 
 class _StepSelector(Selector):
@@ -455,6 +574,8 @@ def match_xpath(pattern: str) -> str:
 
 def compile_pattern(pattern: str, namespaces: Mapping[str, str]) -> Selector:
     """The selector for a match pattern: tag-indexed where this module reads it, else the XPath."""
+    if _blank_leaves(pattern, namespaces):
+        return _BlankLeafSelector(pattern)
     try:
         return _StepSelector(pattern, [_branch(b, namespaces) for b in split_top(pattern, "|")])
     except Unsupported:

@@ -28,12 +28,14 @@ class Session:
     Valid for one check only; the tree must not change while the session is in use.
     """
 
-    __slots__ = ("_children", "by_tag", "memo", "root")
+    __slots__ = ("_children", "by_tag", "elements", "memo", "root")
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
+        # Every element in document order, for the few selections that look at all of them.
+        self.elements = elements = list(root.iter(_ELEMENT))
         by_tag: dict[str, list[etree._Element]] = {}
-        for el in root.iter(_ELEMENT):
+        for el in elements:
             tag = el.tag
             bucket = by_tag.get(tag)
             if bucket is None:

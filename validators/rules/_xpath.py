@@ -14,9 +14,9 @@ from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._session import active_session, child_elements
+from validators.rules._session import ACTIVE, active_session, child_elements
 from validators.rules._text import string_value
-from validators.rules._xpath_subset import ChildPath, child_path, document_wide
+from validators.rules._xpath_subset import ChildPath, DescendantPath, child_path, descendant_path, document_wide
 
 __all__ = ["XPaths", "compile_xpath", "to_decimal"]
 
@@ -30,11 +30,61 @@ def compile_xpath(expr: str, namespaces: Mapping[str, str]) -> XPathFunction:
     path = child_path(expr, namespaces)
     if path is not None and not path.absolute:
         return _child_steps(path)
+    key = (expr, tuple(sorted(namespaces.items())))
+    shared = _PER_DOCUMENT.get(key)
+    if shared is not None:
+        return shared
     if path is not None:  # /rsm:CrossIndustryInvoice/...: walked once per check
-        return _PerDocument(_child_steps(path))
-    if document_wide(expr, namespaces):
-        return _PerDocument(xpath)
-    return xpath  # type: ignore[no-any-return]
+        shared = _PerDocument(_child_steps(path))
+    elif (anywhere := descendant_path(expr, namespaces)) is not None:  # //cbc:PaymentID: read from the tag index
+        shared = _PerDocument(_Descendants(anywhere, xpath))
+    elif document_wide(expr, namespaces):
+        shared = _PerDocument(xpath)
+    else:
+        return xpath  # type: ignore[no-any-return]
+    # One object per expression: rule modules that ask the same of a document share its answer.
+    _PER_DOCUMENT[key] = shared
+    return shared
+
+
+class _Descendants:
+    """``//a/b`` and ``boolean``, ``not`` or ``count`` of it, from the session's tag index.
+
+    The elements named by the last step whose ancestors carry the other names, in document order:
+    what the XPath selects. Outside a session, the XPath itself.
+    """
+
+    __slots__ = ("function", "tags", "xpath")
+
+    def __init__(self, path: DescendantPath, xpath: XPathFunction) -> None:
+        self.function = path.function
+        self.tags = path.tags
+        self.xpath = xpath
+
+    def __call__(self, node: etree._Element) -> Any:
+        session = active_session(node)
+        if session is None:
+            return self.xpath(node)
+        *up, last = self.tags
+        if not up:
+            found = list(session.by_tag.get(last, ()))
+        else:
+            found = []
+            for el in session.by_parent(last).get(up[-1], ()):
+                parent = el.getparent()
+                for tag in reversed(up[:-1]):
+                    parent = parent.getparent()
+                    if parent is None or parent.tag != tag:
+                        break
+                else:
+                    found.append(el)
+        if self.function == "boolean":
+            return bool(found)
+        if self.function == "not":
+            return not found
+        if self.function == "count":
+            return float(len(found))
+        return found
 
 
 def _child_steps(path: ChildPath) -> XPathFunction:
@@ -57,13 +107,27 @@ def _child_steps(path: ChildPath) -> XPathFunction:
             items = [root]
         else:
             items = [node]
-        for tag in tags:
-            if len(items) == 1:
-                items = list(step(items[0], tag))
-            else:
+        session = None if wildcard else ACTIVE.get()
+        if session is None:
+            for tag in tags:
                 items = [child for item in items for child in step(item, tag)]
-            if not items:
-                return items
+                if not items:
+                    return items
+        else:
+            # child_elements, inlined: the session is looked up once per path, not once per step and item
+            index = session._children
+            for tag in tags:
+                found: list[Any] = []
+                for item in items:
+                    children = index.get(item)
+                    if children is None:
+                        children = session.children(item)
+                    named = children.get(tag)
+                    if named:
+                        found.extend(named)
+                items = found
+                if not items:
+                    return items
         if attribute is None:
             return items
         return [value for item in items if (value := item.get(attribute)) is not None]
@@ -101,6 +165,10 @@ class _PerDocument:
             return self.xpath(node)
         value = session.fact(self, lambda: self.xpath(node))
         return list(value) if isinstance(value, list) else value  # a caller may change its list
+
+
+# Document-wide expressions by text and namespaces, as rule modules compile them.
+_PER_DOCUMENT: dict[tuple[str, tuple[tuple[str, str], ...]], _PerDocument] = {}
 
 
 def to_decimal(text: str | None) -> Decimal | None:

@@ -23,11 +23,13 @@ from validators.rules._text import normalize_space, string_value
 __all__ = [
     "ChildPath",
     "Compiler",
+    "DescendantPath",
     "Shared",
     "Unsupported",
     "child_path",
     "conjunct_texts",
     "depends_on_name_only",
+    "descendant_path",
     "document_wide",
     "equality_key",
     "is_path",
@@ -872,6 +874,33 @@ def child_path(expr: str, namespaces: Mapping[str, str]) -> ChildPath | None:
     if any(s.axis != "child" or s.predicates or s.test in ("node()", "text()") for s in steps):
         return None
     return ChildPath(parsed.absolute, tuple(s.test for s in steps), attribute)
+
+
+@dataclass(frozen=True)
+class DescendantPath:
+    """``//a/b`` (or ``boolean``, ``not`` or ``count`` of it): named child steps below any element."""
+
+    function: str | None  # None for the node-set itself
+    tags: tuple[str, ...]  # Clark names, the selected elements' last
+
+
+def descendant_path(expr: str, namespaces: Mapping[str, str]) -> DescendantPath | None:
+    """The expression as a ``DescendantPath``, or None when it is anything else."""
+    try:
+        parsed = parse(expr, namespaces)
+    except Unsupported:
+        return None
+    function = None
+    if isinstance(parsed, _Call) and parsed.name in ("boolean", "not", "count") and len(parsed.args) == 1:
+        function, parsed = parsed.name, parsed.args[0]
+    if not isinstance(parsed, _Path) or not parsed.absolute or parsed.start is not None or len(parsed.steps) < 2:
+        return None
+    anywhere, *steps = parsed.steps
+    if anywhere.axis != "descendant-or-self" or anywhere.test != "node()" or anywhere.predicates:
+        return None
+    if any(s.axis != "child" or s.predicates or s.test.endswith("*") or s.test in ("node()", "text()") for s in steps):
+        return None
+    return DescendantPath(function, tuple(s.test for s in steps))
 
 
 def document_wide(expr: str, namespaces: Mapping[str, str]) -> bool:

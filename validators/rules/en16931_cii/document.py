@@ -7,11 +7,12 @@ document-wide VAT category rules (BR-S-01, BR-Z-01, …, BR-B-01/02).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
 
-from validators.rules._engine import Fail, Flag
+from validators.rules._engine import Fail, Flag, active_session
 from validators.rules.en16931_cii._patterns import (
     ADDITIONAL_DOCUMENT,
     CARD,
@@ -291,13 +292,35 @@ _HEADER_SETTLEMENT = f"{_RAM}ApplicableHeaderTradeSettlement"
 _CATEGORY_TAX = f"{_RAM}CategoryTradeTax"
 
 
+def _category_codes(inv: etree._Element) -> dict[str, list[etree._Element]]:
+    """Every ``ram:CategoryCode`` of the document by its string value, in document order.
+
+    Eleven rules of the invoice ask this of the same document: within a check it is read once,
+    from the session's tag index.
+    """
+    session = active_session(inv)
+    if session is None or session.root is not inv:
+        return _by_code(inv.iter(_CATEGORY_CODE))
+    found = session.memo.get(_category_codes)
+    if found is None:
+        found = session.memo[_category_codes] = _by_code(session.by_tag.get(_CATEGORY_CODE, ()))
+    return found  # type: ignore[no-any-return]
+
+
+def _by_code(code_elements: Iterable[etree._Element]) -> dict[str, list[etree._Element]]:
+    found: dict[str, list[etree._Element]] = {}
+    for code_el in code_elements:
+        found.setdefault(text(code_el), []).append(code_el)
+    return found
+
+
 def _category_counts(inv: etree._Element, code: str) -> tuple[int, int, int]:
     """How many line taxes, breakdowns and allowance/charge taxes carry the VAT category code.
 
     The official tests count ``//…/ram:ApplicableTradeTax[ram:CategoryCode='X']`` elements, so an
     element with the same code twice counts once.
     """
-    holders = {code_el.getparent() for code_el in inv.iter(_CATEGORY_CODE) if text(code_el) == code}
+    holders = {code_el.getparent() for code_el in _category_codes(inv).get(code, ())}
     lines = header = allowances = 0
     for holder in holders:
         if holder is None:
@@ -376,7 +399,7 @@ _COUNTRY_ID = f"{_RAM}CountryID"
     de="Split Payment (USt-Kategorie B) ist nur in inländischen italienischen Rechnungen zulässig.",
 )
 def _brb01(inv: etree._Element) -> bool:
-    if all(text(code) != "B" for code in inv.iter(_CATEGORY_CODE)):
+    if "B" not in _category_codes(inv):
         return True
     return all(text(country) == "IT" for country in inv.iter(_COUNTRY_ID))
 
@@ -389,7 +412,7 @@ def _brb01(inv: etree._Element) -> bool:
     de="Eine Rechnung mit Split Payment (B) darf nicht zugleich den Normalsatz (S) verwenden.",
 )
 def _brb02(inv: etree._Element) -> bool:
-    codes = {text(code) for code in inv.iter(_CATEGORY_CODE)}
+    codes = _category_codes(inv)
     return not ("B" in codes and "S" in codes)
 
 
