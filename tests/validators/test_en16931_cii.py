@@ -450,6 +450,10 @@ QUIET: list[tuple[str, tuple[Edit, ...]]] = [
     ("IPSI zero rate", category("M", "0")),
     # A breakdown of category L/M/O is claimed by its own context and never reaches BR-45 … BR-48.
     ("IGIC breakdown shadows BR-45", (*category("L", "7", tax="7.00"), remove(f"{_HEADER_TAX}/ram:BasisAmount"))),
+    # BR-AF-08 / BR-AG-08 take the rate from ../ram:RateApplicablePercent of the breakdown, which is empty, so
+    # "every $rate ..." holds whatever the basis amount is (CEN 1.3.15 CII binding).
+    ("BR-AF-08 unreachable", (*category("L", "7", tax="7.00"), set_text(f"{_HEADER_TAX}/ram:BasisAmount", "999.00"))),
+    ("BR-AG-08 unreachable", (*category("M", "0"), set_text(f"{_HEADER_TAX}/ram:BasisAmount", "999.00"))),
     # BR-CO-27 sits behind the general payment-means context, as in the official pattern.
     (
         "BR-CO-27 unreachable",

@@ -339,6 +339,33 @@ def test_cii_country_and_unit_codes_are_checked() -> None:
     assert fired(CII, root).get("BR-CL-23") == 1
 
 
+def test_country_lists_differ_between_the_bindings() -> None:
+    # CEN 1.3.15: the CII list of BR-CL-14 still holds AN and lacks SS; the UBL list is the other way round.
+    def cii_country(code: str) -> etree._Element:
+        address = f"<ram:PostalTradeAddress><ram:CountryID>{code}</ram:CountryID></ram:PostalTradeAddress>"
+        return cii(header=f"<ram:PayeeTradeParty>{address}</ram:PayeeTradeParty>")
+
+    def ubl_country(code: str) -> etree._Element:
+        country = f"<cac:Country><cbc:IdentificationCode>{code}</cbc:IdentificationCode></cac:Country>"
+        return ubl(f"<cac:PayeeParty><cac:PostalAddress>{country}</cac:PostalAddress></cac:PayeeParty>")
+
+    assert "BR-CL-14" not in fired(CII, cii_country("AN"))
+    assert fired(CII, cii_country("SS")).get("BR-CL-14") == 1
+    assert "BR-CL-14" not in fired(UBL, ubl_country("SS"))
+    assert fired(UBL, ubl_country("AN")).get("BR-CL-14") == 1
+
+
+def test_cii_mime_code_is_compared_without_normalization() -> None:
+    # BR-CL-24 compares @mimeCode with '=' (no normalize-space), unlike the token lists.
+    def attachment(mime: str) -> etree._Element:
+        binary = f'<ram:AttachmentBinaryObject mimeCode="{mime}" filename="a.pdf">QQ==</ram:AttachmentBinaryObject>'
+        document = f"<ram:IssuerAssignedID>A</ram:IssuerAssignedID><ram:TypeCode>916</ram:TypeCode>{binary}"
+        return cii(header=f"<ram:AdditionalReferencedDocument>{document}</ram:AdditionalReferencedDocument>")
+
+    assert "BR-CL-24" not in fired(CII, attachment("application/pdf"))
+    assert fired(CII, attachment(" application/pdf")).get("BR-CL-24") == 1
+
+
 def test_icd_0244_is_not_accepted_because_the_official_list_misses_a_separator() -> None:
     assert "0243" in CODE_LISTS["ISO_6523_ICD"]
     assert "0244" not in CODE_LISTS["ISO_6523_ICD"]
