@@ -25,6 +25,7 @@ from validators.rules.xrechnung._xpath2 import (
     in_code_string,
     round_half_up,
     skonto_ok,
+    within_slack,
 )
 from validators.rules.xrechnung.ubl_extension import EAS_EXT, ICD_EXT
 
@@ -472,8 +473,21 @@ def test_decimal_division_and_rounding_follow_xpath2_and_saxon() -> None:
     assert div(Decimal(1), Decimal(524288)) == Decimal("0.000001907348632812")
     # The dividend's own 18 fractional digits widen the result's scale: nothing is rounded away here.
     assert div(Decimal("0.000000000000000005"), Decimal(10)) == Decimal("0.0000000000000000005")
+    # Only an integer ending in zero depends on how it was written: "660.00" counts -1 digits, "660" none.
+    assert div(Decimal(1), Decimal("660.00")) == Decimal("0.0015151515151515152")
+    assert div(Decimal(1), Decimal("660")) == Decimal("0.001515151515151515")
+    assert div(Decimal("1.50"), Decimal(7)) == Decimal("0.2142857142857142857")
     assert round_half_up(Decimal("2.5")) == 3
     assert round_half_up(Decimal("-2.5")) == -2
+
+
+def test_slack_bounds_are_inclusive() -> None:
+    # u:slack (PEPPOL-EN16931-R040, R120): expected ± slack, both ends included.
+    slack = Decimal("0.02")
+    assert within_slack(Decimal("10.00"), Decimal("10.02"), slack)
+    assert within_slack(Decimal("10.00"), Decimal("9.98"), slack)
+    assert not within_slack(Decimal("10.00"), Decimal("10.021"), slack)
+    assert not within_slack(Decimal("10.00"), Decimal("9.979"), slack)
 
 
 def test_code_list_idiom_keeps_its_quirks() -> None:

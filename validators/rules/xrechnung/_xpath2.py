@@ -40,6 +40,7 @@ __all__ = [
     "telephone_ok",
     "text_children",
     "url_ok",
+    "within_slack",
     "xs_date_key",
     "xs_decimal",
     "xs_double",
@@ -162,9 +163,14 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
     """
     if divisor == 0:
         raise DynamicError("decimal division by zero")
-    scale = max(_SAXON_DIVIDE_SCALE, _fraction_digits(dividend) - _fraction_digits(divisor) + _SAXON_DIVIDE_SCALE)
     numerator_a, denominator_a = dividend.as_integer_ratio()
     numerator_b, denominator_b = divisor.as_integer_ratio()
+    scale = max(
+        _SAXON_DIVIDE_SCALE,
+        _fraction_digits(dividend, numerator_a, denominator_a)
+        - _fraction_digits(divisor, numerator_b, denominator_b)
+        + _SAXON_DIVIDE_SCALE,
+    )
     # dividend / divisor * 10**scale, as one fraction of integers
     numerator = numerator_a * denominator_b * 10**scale
     denominator = denominator_a * numerator_b
@@ -176,10 +182,29 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
     return Decimal(-quotient if numerator < 0 else quotient).scaleb(-scale, _EXACT)
 
 
-def _fraction_digits(value: Decimal) -> int:
+def _fraction_digits(value: Decimal, numerator: int, denominator: int) -> int:
     """The scale Saxon divides with. A value written with a decimal point (or beyond the range of a
     long) is held with trailing zeros stripped, so "1.50" counts 1 and "660.00" counts -1; any other
-    integer counts 0."""
+    integer counts 0.
+
+    ``numerator / denominator`` is the value in lowest terms. A fraction with denominator 2**a * 5**b
+    needs max(a, b) digits after the point, however it was written; only integers ending in a zero
+    depend on the written form (``as_tuple`` is several times slower, so it is asked for those only).
+    """
+    if denominator == 1:
+        if numerator % 10:
+            return 0  # no trailing zero to strip, and no fraction digits
+        return _integer_fraction_digits(value)
+    twos = (denominator & -denominator).bit_length() - 1
+    rest = denominator >> twos
+    fives = 0
+    while rest > 1:
+        rest //= 5
+        fives += 1
+    return max(twos, fives)
+
+
+def _integer_fraction_digits(value: Decimal) -> int:
     _, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int) or not any(digits):
         return 0
@@ -200,16 +225,25 @@ def round_half_up(value: Decimal) -> Decimal:
 
 def mul(*factors: Decimal | int) -> Decimal:
     result = Decimal(1)
+    multiply = _EXACT.multiply  # converts an int operand exactly
     for factor in factors:
-        result = _EXACT.multiply(result, Decimal(factor))
+        result = multiply(result, factor)
     return result
 
 
 def add(*terms: Decimal | int) -> Decimal:
     result = Decimal(0)
+    plus = _EXACT.add  # converts an int operand exactly
     for term in terms:
-        result = _EXACT.add(result, Decimal(term))
+        result = plus(result, term)
     return result
+
+
+def within_slack(expected: Decimal, value: Decimal, slack: Decimal) -> bool:
+    """u:slack: ``value`` lies within ``expected ± slack`` (``add(expected, ±slack)``, without its loop)."""
+    exact = _EXACT
+    start = exact.plus(expected)  # 0 + expected, rounded as ``add`` rounds it
+    return exact.add(start, slack) >= value and exact.add(start, -slack) <= value
 
 
 def in_code_string(codes: str, value: str | None) -> bool:

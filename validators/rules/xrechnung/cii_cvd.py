@@ -7,7 +7,7 @@ from lxml import etree
 
 from validators.rules._engine import Fail, Flag
 from validators.rules.sets import XRECHNUNG_CII
-from validators.rules.xrechnung._patterns import CII_CVD, CII_IS_CVD, CII_PATHS
+from validators.rules.xrechnung._patterns import CII_CVD, CII_IS_CVD, CII_PATHS, gated
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -24,7 +24,10 @@ _F = Flag.FATAL
 CLASSIFICATION_SCHEMES = CODES["CVD-CODE"] + CODES["UNTDID-7143-CODES"]
 _VEHICLE_CATEGORIES = frozenset(CODES["CVD-VEHICLE-CATEGORY"])
 _CVA_CODES = frozenset(CODES["CVA-CODES"])
-_TRANSACTION = f"/rsm:CrossIndustryInvoice[{CII_IS_CVD}]/rsm:SupplyChainTradeTransaction"
+# The official contexts put $isCVD on the document element (``/rsm:CrossIndustryInvoice[$isCVD]/...``); it
+# reads the document only, so gating the document node instead selects the same nodes, with one
+# evaluation of the gate per check (see ``gated``).
+_TRANSACTION = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction"
 _PRODUCT = f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct"
 
 
@@ -44,7 +47,7 @@ def _cva_characteristics(product: etree._Element) -> list[etree._Element]:
     ]
 
 
-_transaction = CII_CVD.context(_TRANSACTION)
+_transaction = CII_CVD.context(gated(CII_IS_CVD, _TRANSACTION))
 
 
 @_transaction.check(
@@ -59,7 +62,7 @@ def br_de_cvd_03(node: etree._Element) -> bool:
     return any(_cvd_classes(p) and _cva_characteristics(p) for p in products)
 
 
-_product = CII_CVD.context(_PRODUCT)
+_product = CII_CVD.context(gated(CII_IS_CVD, _PRODUCT))
 
 
 @_product.check(
@@ -84,7 +87,7 @@ def br_de_cvd_06_a(node: etree._Element) -> bool:
     return not _cvd_classes(node) or len(_cva_characteristics(node)) == 1
 
 
-_class_code = CII_CVD.context(f"{_PRODUCT}/ram:DesignatedProductClassification/ram:ClassCode")
+_class_code = CII_CVD.context(gated(CII_IS_CVD, f"{_PRODUCT}/ram:DesignatedProductClassification/ram:ClassCode"))
 
 
 @_class_code.check(
@@ -113,7 +116,7 @@ def br_de_cvd_04(node: etree._Element) -> bool | Fail:
     return True if value in _VEHICLE_CATEGORIES else Fail(value=value)
 
 
-_cva = CII_CVD.context(f"{_PRODUCT}/ram:ApplicableProductCharacteristic[ram:Description = 'cva']")
+_cva = CII_CVD.context(gated(CII_IS_CVD, f"{_PRODUCT}/ram:ApplicableProductCharacteristic[ram:Description = 'cva']"))
 
 
 @_cva.check(
@@ -129,7 +132,7 @@ def br_de_cvd_05(node: etree._Element) -> bool | Fail:
     return True if text in _CVA_CODES else Fail(value=text)
 
 
-_agreement = CII_CVD.context(f"{_TRANSACTION}/ram:ApplicableHeaderTradeAgreement")
+_agreement = CII_CVD.context(gated(CII_IS_CVD, f"{_TRANSACTION}/ram:ApplicableHeaderTradeAgreement"))
 
 
 @_agreement.check(

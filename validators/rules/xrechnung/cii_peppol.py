@@ -12,6 +12,7 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import active_session
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_PATHS, CII_PEPPOL, CII_PEPPOL_EMPTY, CII_PEPPOL_GROSS_PRICE
 from validators.rules.xrechnung._xpath2 import (
@@ -27,11 +28,13 @@ from validators.rules.xrechnung._xpath2 import (
     round_half_up,
     string_value,
     text_children,
+    within_slack,
     xs_decimal,
 )
 
 _q = clark(dict(XRECHNUNG_CII.namespaces))
 _F = Flag.FATAL
+_SLACK = ("xrechnung-cii", "$slackValue")
 _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
 
 
@@ -52,13 +55,18 @@ def _document_codes(node: etree._Element, which: str) -> set[str]:
 
 
 def _slack(node: etree._Element) -> Decimal:
-    """$slackValue: half a unit for forints, two cents otherwise."""
+    """$slackValue: half a unit for forints, two cents otherwise.
+
+    A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
+    """
+    session = active_session(node)
+    if session is None:
+        return _read_slack(node)
+    return session.fact(_SLACK, lambda: _read_slack(node))
+
+
+def _read_slack(node: etree._Element) -> Decimal:
     return Decimal("0.5") if "HUF" in _document_codes(node, "InvoiceCurrencyCode") else Decimal("0.02")
-
-
-def _within_slack(expected: Decimal, value: Decimal, slack: Decimal) -> bool:
-    """u:slack: ``value`` lies within ``expected ± slack``."""
-    return add(expected, slack) >= value and add(expected, -slack) <= value
 
 
 def _decimal_or(node: etree._Element, path: str, default: Decimal | int) -> Decimal:
@@ -238,7 +246,7 @@ def r040(node: etree._Element) -> bool:
     base = decimal_or_none(_all(node, "ram:BasisAmount"))
     percent = decimal_or_none(_all(node, "ram:CalculationPercent"))
     assert base is not None and percent is not None  # both exist, checked above
-    return _within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
+    return within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
 
 
 @_allowance_charge.check(
@@ -392,7 +400,7 @@ def r120(node: etree._Element) -> bool:
     base_quantity = _base_quantity(node)
     charges, allowances = _charge_totals(node)
     expected = add(mul(quantity, div(price, base_quantity)), charges, -allowances)
-    return _within_slack(line_amount, expected, _slack(node))
+    return within_slack(line_amount, expected, _slack(node))
 
 
 @_line.check(

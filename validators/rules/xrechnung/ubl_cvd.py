@@ -7,7 +7,7 @@ from lxml import etree
 
 from validators.rules._engine import Fail, Flag
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_CVD, UBL_IS_CVD, UBL_PATHS
+from validators.rules.xrechnung._patterns import UBL_CVD, UBL_IS_CVD, UBL_PATHS, gated
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -31,11 +31,15 @@ def _all(node: etree._Element, path: str) -> list[etree._Element]:
 
 
 def _items(suffix: str = "") -> str:
-    """Line items of a CVD Invoice or CreditNote, optionally a path below them."""
+    """Line items of a CVD Invoice or CreditNote, optionally a path below them.
+
+    The official contexts put $isCVD on the document element (``/ubl:Invoice[$isCVD]/...``); it reads
+    the document only, so gating the document node instead selects the same nodes, with one
+    evaluation of the gate per check (see ``gated``).
+    """
     tail = f"/{suffix}" if suffix else ""
-    return (
-        f"/ubl:Invoice[{UBL_IS_CVD}]/cac:InvoiceLine/cac:Item{tail}"
-        f" | /cn:CreditNote[{UBL_IS_CVD}]/cac:CreditNoteLine/cac:Item{tail}"
+    return gated(
+        UBL_IS_CVD, f"/ubl:Invoice/cac:InvoiceLine/cac:Item{tail} | /cn:CreditNote/cac:CreditNoteLine/cac:Item{tail}"
     )
 
 
@@ -51,7 +55,7 @@ def _cva_properties(item: etree._Element) -> list[etree._Element]:
     ]
 
 
-_doc = UBL_CVD.context(f"/ubl:Invoice[{UBL_IS_CVD}] | /cn:CreditNote[{UBL_IS_CVD}]")
+_doc = UBL_CVD.context(gated(UBL_IS_CVD, "/ubl:Invoice | /cn:CreditNote"))
 
 
 @_doc.check(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import active_session
 from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import UBL_PATHS, UBL_PEPPOL, UBL_PEPPOL_EMPTY
 from validators.rules.xrechnung._xpath2 import (
@@ -27,6 +28,7 @@ from validators.rules.xrechnung._xpath2 import (
     round_half_up,
     string_value,
     text_children,
+    within_slack,
     xs_date_key,
     xs_decimal,
 )
@@ -34,6 +36,7 @@ from validators.rules.xrechnung._xpath2 import (
 _q = clark(dict(XRECHNUNG_UBL.namespaces))
 _INVOICE = _q("ubl:Invoice")
 _F = Flag.FATAL
+_SLACK = ("xrechnung-ubl", "$slackValue")
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
@@ -50,15 +53,20 @@ def _is_invoice(node: etree._Element) -> bool:
 
 
 def _slack(node: etree._Element) -> Decimal:
-    """$slackValue: half a unit for forints, two cents otherwise."""
+    """$slackValue: half a unit for forints, two cents otherwise.
+
+    A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
+    """
+    session = active_session(node)
+    if session is None:
+        return _read_slack(node)
+    return session.fact(_SLACK, lambda: _read_slack(node))
+
+
+def _read_slack(node: etree._Element) -> Decimal:
     root = node.getroottree().getroot()
     huf = any(string_value(c) == "HUF" for c in _all(root, "cbc:DocumentCurrencyCode"))
     return Decimal("0.5") if huf else Decimal("0.02")
-
-
-def _within_slack(expected: Decimal, value: Decimal, slack: Decimal) -> bool:
-    """u:slack: ``value`` lies within ``expected ± slack``."""
-    return add(expected, slack) >= value and add(expected, -slack) <= value
 
 
 def _decimal_or(node: etree._Element, path: str, default: Decimal | int) -> Decimal:
@@ -260,7 +268,7 @@ def r040(node: etree._Element) -> bool:
     base = decimal_or_none(_all(node, "cbc:BaseAmount"))
     percent = decimal_or_none(_all(node, "cbc:MultiplierFactorNumeric"))
     assert base is not None and percent is not None  # both exist, checked above
-    return _within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
+    return within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
 
 
 @_allowance_charge.check(
@@ -388,7 +396,7 @@ def r120(node: etree._Element) -> bool:
         base_quantity = Decimal(1)
     charges, allowances = _charge_totals(node)
     expected = add(mul(quantity, div(price, base_quantity)), charges, -allowances)
-    return _within_slack(line_amount, expected, _slack(node))
+    return within_slack(line_amount, expected, _slack(node))
 
 
 @_line.check(
