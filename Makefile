@@ -17,7 +17,12 @@ $(BIN)/eingang: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The official XML Schemas become the default rule pack (what `eingang validate` uses without
+# options) when this machine has them; `rules install` checks each file against the pinned manifest.
 setup: $(BIN)/eingang
+	@if [ -d $(SHARED)/schemas ]; then \
+		$(BIN)/eingang rules verify >/dev/null 2>&1 || $(BIN)/eingang rules install $(SHARED)/schemas; \
+	fi
 
 # Test peers from Debian: chromium (browser tests through Playwright; never `playwright install`)
 # and dovecot-imapd (a real IMAP server the mailbox tests start on a loopback port).

@@ -32,7 +32,6 @@ __all__ = [
     "InstallResult",
     "Manifest",
     "RulePackError",
-    "default_rules_dir",
     "install",
     "load_manifest",
     "verify",
@@ -76,12 +75,6 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     for rel in files:
         _check_relative(rel)
     return Manifest(files=dict(files))
-
-
-def default_rules_dir(env: Mapping[str, str], home: Path) -> Path:
-    """``$EINGANG_RULES_DIR``, else ``~/.local/share/eingang/rules``; the caller passes the environment in."""
-    configured = env.get("EINGANG_RULES_DIR", "").strip()
-    return Path(configured).expanduser() if configured else home / ".local" / "share" / "eingang" / "rules"
 
 
 def _check_relative(rel: str) -> None:

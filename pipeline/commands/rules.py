@@ -1,26 +1,26 @@
 """``eingang rules install SOURCE | verify | where [--rules-dir DIR]``: manage the rule pack.
 
 The rule pack holds the official XML Schemas (pinned by SHA-256 in ``validators/rulepack/manifest.json``)
-and, optionally, compiled Schematron of a KoSIT configuration release. Its default location is
-``$EINGANG_RULES_DIR``, else ``~/.local/share/eingang/rules``; this module is where that is read.
+and, optionally, compiled Schematron of a KoSIT configuration release. Its default location is the
+settings' (``$EINGANG_RULES_DIR``, else ``rules/`` under the data directory).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from validators.rulepack import RulePackError, default_rules_dir, install, verify
+from pipeline.settings import load_settings
+from validators.rulepack import RulePackError, install, verify
 
 __all__ = ["register", "rules_dir_from"]
 
 
 def rules_dir_from(explicit: Path | None) -> Path:
-    """The rule-pack directory: the option if given, else the environment's or the per-user default."""
-    return explicit if explicit is not None else default_rules_dir(os.environ, Path.home())
+    """The rule-pack directory: the option if given, else the one the settings name."""
+    return explicit if explicit is not None else load_settings().resolved_rules_dir
 
 
 def register(sub: Any) -> None:
