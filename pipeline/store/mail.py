@@ -58,19 +58,9 @@ class NewMail:
 
 
 @dataclass(frozen=True)
-class MailRow:
-    id: UUID
-    mailbox: str
-    folder: str
-    uidvalidity: int
-    uid: int
-    message_key: str
-    message_id: str | None
-    sha256: str
-    size: int
-    sender: str | None
-    notify_to: str | None
-    subject: str | None
+class MailRow(NewMail):
+    """A stored mail: what was taken in, and what became of it."""
+
     received_at: datetime
     status: str
     status_reason: str | None
