@@ -503,6 +503,17 @@ class _StepSelector(Selector):
         self.tags = None if None in tags else frozenset(t for t in tags if t is not None)
         # Names the document must hold for the pattern to select anything: those all branches need.
         self.requires = frozenset.intersection(*(b.requires for b in branches))
+        # ``cbc:Amount | cbc:BaseAmount | ...``, ``cbc:InvoicedQuantity[@unitCode] | cbc:BaseQuantity[@unitCode]``:
+        # names anywhere, tested on the element only, are one walk of the document for the names present
+        # rather than a selection and a merge per branch. An element is selected when any branch of its
+        # name accepts it.
+        self.by_name: dict[str, list[tuple[Shared, ...]]] = {}
+        if len(branches) > 1 and all(
+            b.chain and b.document_test is None and b.tag is not None and not b.up and not b.anchored for b in branches
+        ):
+            for b in branches:
+                self.by_name.setdefault(b.tag, []).append(b.by_node[0])  # type: ignore[arg-type]
+            self.select = self.select_names  # type: ignore[method-assign]
         if len(branches) == 1:
             only = branches[0]
             self.select = only.select  # type: ignore[method-assign]
@@ -512,6 +523,14 @@ class _StepSelector(Selector):
                 else:
                     self.shape = only.shape
                     self.shaped = only.shaped  # type: ignore[method-assign]
+
+    def select_names(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
+        by_name = self.by_name
+        by_tag = session.by_tag
+        found = session.with_tags([name for name in by_name if name in by_tag])
+        if all(() in alternatives for alternatives in by_name.values()):  # no predicates: every element
+            return [el for el in found if el not in claimed] if claimed else found
+        return [el for el in found if el not in claimed and any(all(t(el) for t in tests) for tests in by_name[el.tag])]
 
     def select(self, session: Session, claimed: set[etree._Element]) -> list[etree._Element]:
         # Branches are mostly alternatives of which a document has one (Invoice or CreditNote):

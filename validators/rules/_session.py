@@ -28,7 +28,7 @@ class Session:
     Valid for one check only; the tree must not change while the session is in use.
     """
 
-    __slots__ = ("_children", "by_tag", "elements", "memo", "root")
+    __slots__ = ("_children", "_positions", "by_tag", "elements", "memo", "root")
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -46,6 +46,7 @@ class Session:
         self.memo: dict[Hashable, Any] = {}
         # Filled on demand: rules read the children of a minority of the elements.
         self._children: dict[etree._Element, dict[Any, list[etree._Element]]] = {}
+        self._positions: dict[etree._Element, int] | None = None
 
     def fact(self, key: Hashable, compute: Callable[[], T]) -> T:
         """``compute()``, run once per session for ``key``; keys name what is computed and of which node."""
@@ -99,14 +100,24 @@ class Session:
             return []
         if len(tags) == 1:
             return self.by_tag[tags[0]]
-        return list(self.root.iter(*tags))
+        return sorted([el for tag in tags for el in self.by_tag[tag]], key=self.positions().__getitem__)
 
     def in_document_order(self, elements: list[etree._Element]) -> list[etree._Element]:
         """Elements from several selections, each once, in document order."""
         if len(elements) < 2:
             return elements
-        wanted = set(elements)
-        return [el for el in self.root.iter(*{el.tag for el in wanted}) if el in wanted]
+        return sorted(set(elements), key=self.positions().__getitem__)
+
+    def positions(self) -> dict[etree._Element, int]:
+        """Each element's place in document order, numbered on first use.
+
+        Sorting a few lists from the tag index by it is cheaper than a walk of the tree with
+        ``iter(*tags)``, which sets up a matcher for the names on every call.
+        """
+        found = self._positions
+        if found is None:
+            found = self._positions = {el: i for i, el in enumerate(self.elements)}
+        return found
 
 
 # The session of the run in progress, if any; set only by ``activate``. Hot paths read it directly

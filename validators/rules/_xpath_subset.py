@@ -615,6 +615,9 @@ class Compiler:
             if axis == "attribute":
                 return lambda node: () if (value := node.get(name)) is None else (value,)
             return lambda node: child_elements(node, name)
+        flat = self.element_steps(expr)
+        if flat is not None:
+            return flat
         steps = self.steps(expr)
         if expr.start is not None:
             # ``(/a | /b)/c``: the steps continue from every node of the filter expression.
@@ -641,6 +644,65 @@ class Compiler:
 
         return evaluate
 
+    def element_steps(self, expr: _Path) -> Callable[[Any], list[Any]] | None:
+        """A relative path of named steps from an element, as one loop over lists; None for other paths.
+
+        Predicate tests see the context node as an element, and a step with an exact name never selects
+        the document or a text node, so every item stays an element: the generic steps' checks for
+        documents and strings, and their generator per item, can go. The items come in the generic
+        steps' order (each item's expansion in turn, duplicates kept), so callers see the same sequence.
+        """
+        if expr.absolute or expr.start is not None or not expr.steps:
+            return None
+        plan: list[tuple[str, str, tuple[Callable[[Any], bool], ...]]] = []
+        for i, step in enumerate(expr.steps):
+            last = i == len(expr.steps) - 1
+            if step.test in ("*", "node()", "text()") or step.test.endswith("}*"):
+                return None
+            if step.axis == "attribute":
+                if not last or step.predicates:
+                    return None
+            elif step.axis not in ("child", "parent", "ancestor", "self"):
+                return None
+            tests = []
+            for text in step.predicates:
+                predicate = parse(text, self.ns)
+                if may_be_number(predicate) or reads_position(predicate):
+                    raise Unsupported("a positional predicate")
+                tests.append(self.boolean(predicate))
+            plan.append((step.axis, step.test, tuple(tests)))
+        steps = tuple(plan)
+
+        def evaluate(node: Any) -> list[Any]:
+            items = [node]
+            for axis, name, tests in steps:
+                if axis == "child":
+                    found = [child for item in items for child in child_elements(item, name)]
+                elif axis == "attribute":
+                    return [value for item in items if (value := item.get(name)) is not None]
+                elif axis == "parent":
+                    found = [
+                        parent for item in items if (parent := item.getparent()) is not None and parent.tag == name
+                    ]
+                elif axis == "ancestor":
+                    found = []
+                    for item in items:  # getparent() in a loop: iterancestors(name) sets up a tag matcher per call
+                        parent = item.getparent()
+                        while parent is not None:
+                            if parent.tag == name:
+                                found.append(parent)
+                            parent = parent.getparent()
+                else:
+                    found = [item for item in items if item.tag == name]
+                for test in tests:
+                    found = [item for item in found if test(item)]
+                if not found:
+                    return found
+                items = found
+            return items
+
+        return evaluate
+
     def union(self, expr: _Binary) -> Callable[[Any], Iterable[Any]]:
         """``a | b`` for existence and comparisons (duplicates and order do not matter there)."""
         parts = [self.nodes(p) if isinstance(p, _Path) else self.union(p) for p in (expr.left, expr.right)]  # type: ignore[arg-type]
@@ -654,6 +716,9 @@ class Compiler:
             if axis == "attribute":
                 return lambda node: node.get(name) is not None
             return lambda node: bool(child_elements(node, name))
+        flat = self.element_steps(expr)
+        if flat is not None:
+            return lambda node: bool(flat(node))
         nodes = self.nodes(expr)
         return lambda node: next(iter(nodes(node)), _MISSING) is not _MISSING
 
