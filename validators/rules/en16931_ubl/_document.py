@@ -117,9 +117,9 @@ class Codes:
     __slots__ = ("coded", "ids", "vat_coded", "vat_ids", "vat_normalized")
 
     def __init__(self, categories: Iterable[Category]) -> None:
-        self.coded: set[str] = set()  # normalize-space(cbc:ID), any scheme
+        self.coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id), any scheme
         self.ids: set[str] = set()  # every cbc:ID as written, any scheme
-        self.vat_coded: set[str] = set()  # normalize-space(cbc:ID) of the VAT categories
+        self.vat_coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id) of the VAT categories
         self.vat_ids: set[str] = set()  # every cbc:ID of the VAT categories as written
         self.vat_normalized: dict[str, int] = {}  # every normalized cbc:ID of the VAT categories: how often
         for category in categories:

@@ -79,10 +79,11 @@ def ubl_nodes(node: etree._Element, path: str) -> list[etree._Element]:
     if not tags:
         return UBL_PATHS.nodes(node, path)
     items = child_elements(node, tags[0])
-    for tag in tags[1:]:
-        if not items:
-            break
-        items = [child for item in items for child in child_elements(item, tag)]
+    if len(tags) > 1:
+        for tag in tags[1:]:
+            if not items:
+                break
+            items = [child for item in items for child in child_elements(item, tag)]
     return items
 
 
