@@ -106,6 +106,12 @@ def _first(el: etree._Element, path: str) -> etree._Element | None:
     if len(tags) == 1:
         found = child_elements(el, tags[0])
         return found[0] if found else None
+    if len(tags) == 2:  # the commonest longer path, without the recursion
+        for child in child_elements(el, tags[0]):
+            found = child_elements(child, tags[1])
+            if found:
+                return found[0]
+        return None
     return _first_below(el, tags, 0)
 
 

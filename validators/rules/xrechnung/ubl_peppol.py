@@ -336,9 +336,19 @@ def _line_date_vs_header(node: etree._Element, which: str) -> tuple[int, int] | 
     """``xs:date(text())`` of the line date and ``xs:date`` of the header date; None if the line has no text."""
     line_text = opt(text_children(node), "text node")
     document = node.getparent().getparent().getparent()
-    header = opt(_all(document, f"cac:InvoicePeriod/cbc:{which}"), "date")
-    header_key = xs_date_key(string_value(header))
+    session = active_session(node)
+    if session is None:
+        header_key = _header_date_key(document, which)
+    else:
+        # The same for every line: read once per check (a failed cast raises again for each line, as it did).
+        header_key = session.fact(("header period date", which, document), lambda: _header_date_key(document, which))
     return None if line_text is None else (xs_date_key(line_text), header_key)
+
+
+def _header_date_key(document: etree._Element, which: str) -> int:
+    """``xs:date(cac:InvoicePeriod/cbc:<which>)`` of the document."""
+    header = opt(_all(document, f"cac:InvoicePeriod/cbc:{which}"), "date")
+    return xs_date_key(string_value(header))
 
 
 _line_start = UBL_PEPPOL.context(_line_period_date("StartDate"))
