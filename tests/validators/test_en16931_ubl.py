@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from lxml import etree
 
 from schemas.xml import XmlError, parse_xml
 from validators.rules._engine import Flag, RuleSet
+from validators.rules._session import Session, activate
 from validators.rules.en16931_ubl._patterns import MODEL
+from validators.rules.en16931_ubl._values import clark, first_text, has, normalized
 from validators.rules.sets import EN16931_UBL
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
@@ -429,3 +432,36 @@ def test_corpus_parity_with_reference() -> None:
             differences.append((key, sorted(want - have), sorted(have - want)))
     assert checked > 1000
     assert not differences, differences[:10]
+
+
+# --- helpers with fast paths ---------------------------------------------------------------------------
+
+
+def test_normalize_space_shortcut_for_codes_matches_the_general_rule() -> None:
+    samples = ["", "S", "VAT", "380", "ÄÖ12", "²", " S", "S ", "A B", "\tAE\n", "a\u00a0b", "\u00a0", "x\u2003", "1.5"]
+    for text in samples:
+        assert normalized(text) == re.sub(r"[ \t\r\n]+", " ", text).strip(" "), repr(text)
+
+
+def test_first_node_at_a_path_is_what_find_answers() -> None:
+    # Child paths are answered from the child index, depth first; lxml's find is the reference.
+    root = _doc(
+        "<cac:Item><!-- c --></cac:Item>"
+        "<cac:Item><cac:ClassifiedTaxCategory/><cac:ClassifiedTaxCategory><cbc:ID>B</cbc:ID></cac:ClassifiedTaxCategory>"
+        "</cac:Item><cac:Item><cac:ClassifiedTaxCategory><cbc:ID>C</cbc:ID><cbc:ID>D</cbc:ID>"
+        "</cac:ClassifiedTaxCategory></cac:Item>"
+    )
+    session = Session(root)
+    for path in (
+        "cac:Item",
+        "cac:Item/cac:ClassifiedTaxCategory",
+        "cac:Item/cac:ClassifiedTaxCategory/cbc:ID",
+        "cac:Item/cbc:Name",
+        "cac:Price/cbc:PriceAmount",
+    ):
+        expected = root.find(clark(path))
+        assert first_text(root, path) == (None if expected is None else "".join(expected.itertext()))
+        with activate(session):
+            assert has(root, path) == (expected is not None)
+            found = first_text(root, path)
+        assert found == (None if expected is None else "".join(expected.itertext())), path

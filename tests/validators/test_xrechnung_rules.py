@@ -7,6 +7,7 @@ that it stays quiet. The corpus test compares the family's findings with the ref
 from __future__ import annotations
 
 import json
+import random
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,12 @@ from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID
 from validators.rules.xrechnung._xpath2 import (
     DynamicError,
+    _divide_rounded,
+    add,
     div,
     iban_checksum_ok,
     in_code_string,
+    mul,
     round_half_up,
     skonto_ok,
     within_slack,
@@ -479,6 +483,64 @@ def test_decimal_division_and_rounding_follow_xpath2_and_saxon() -> None:
     assert div(Decimal("1.50"), Decimal(7)) == Decimal("0.2142857142857142857")
     assert round_half_up(Decimal("2.5")) == 3
     assert round_half_up(Decimal("-2.5")) == -2
+
+
+def _operands(rng: random.Random) -> list[Decimal]:
+    """Decimals as documents write them (and as the rules compute them), with the awkward cases."""
+    fixed = [
+        "0",
+        "-0",
+        "0.00",
+        "-0.00",
+        "1",
+        "-1",
+        "1.0",
+        "1.00",
+        "1.000",
+        "10",
+        "100",
+        "100.00",
+        "1E+2",
+        "660.00",
+        "12.50",
+        "-12.5",
+        "0.000000000000000005",
+        "0.0000000000000000000000001",
+        "9223372036854775808",
+        "92233720368547758080.0",
+        "1" * 60,
+        "-" + "9" * 199,
+        "9" * 190 + ".5",
+        "0." + "3" * 40,
+        "1234567.8900",
+    ]
+    values = [Decimal(v) for v in fixed]
+    for _ in range(400):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 30)))
+        point = rng.randint(0, len(digits))
+        text = (rng.choice(["", "-"]) + digits[:point] + "." + digits[point:]) if rng.random() < 0.7 else digits
+        values.append(Decimal(text.rstrip(".") or "0"))
+    values += [round_half_up(mul(v, 10, 10)) for v in values[:200]]  # what the cents sums divide
+    return values
+
+
+def test_division_by_powers_of_ten_is_the_rounded_division_exactly() -> None:
+    # div's fast path (divisor 1 or 10**k written as an integer) must give the same coefficient and
+    # exponent as the general division, so products and sums computed from it stay identical too.
+    rng = random.Random(20261125)
+    divisors = [Decimal(v) for v in ("1", "1.0", "1.00", "10", "100", "1000", "1" + "0" * 18)]
+    for dividend in _operands(rng):
+        for divisor in divisors:
+            fast, slow = div(dividend, divisor), _divide_rounded(dividend, divisor)
+            assert str(fast) == str(slow), (dividend, divisor)
+            factor = Decimal("3.7")
+            assert str(add(mul(factor, fast), Decimal("0.01"))) == str(add(mul(factor, slow), Decimal("0.01")))
+            assert within_slack(dividend, fast, Decimal("0.02")) == within_slack(dividend, slow, Decimal("0.02"))
+    # Other divisors keep the general division, written forms of 100 included ("100.00" has scale -2).
+    assert str(div(Decimal(1), Decimal("100.00"))) == str(_divide_rounded(Decimal(1), Decimal("100.00")))
+    assert str(div(Decimal("5"), Decimal("1E+2"))) == "0.050000000000000000"
+    with pytest.raises(DynamicError):
+        div(Decimal(1), Decimal("0.00"))
 
 
 def test_slack_bounds_are_inclusive() -> None:

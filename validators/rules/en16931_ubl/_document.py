@@ -1,32 +1,25 @@
 """Facts about a whole document that many rules ask for, gathered in one walk and reused.
 
 Roughly sixty rules of the model pattern look across the document (``//cac:ClassifiedTaxCategory``,
-the lines of one VAT category, the seller's VAT identifier, ...). Walking the tree once per
-document instead of once per rule keeps a full run well under a millisecond per hundred rules.
+the lines of one VAT category, the seller's VAT identifier, ...). Reading the session's tag and
+child indexes once per document instead of walking the tree once per rule keeps a full run well
+under a millisecond per hundred rules.
 The facts live in the run's session (``_engine.Session``), so they are shared by the rules of one
 check and never outlive it: a later check, of this tree or another, gathers them afresh.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements, first_child
-from validators.rules.en16931_ubl._values import (
-    CAC,
-    CBC,
-    boolean_values,
-    decimal_of,
-    is_vat_scheme,
-    normalized,
-    string_value,
-)
+from validators.rules._session import ACTIVE, Session
+from validators.rules.en16931_ubl._values import CAC, CBC, boolean_values, decimal_of, normalized, string_value
 
-__all__ = ["Category", "Charge", "Document", "Line", "document"]
+__all__ = ["Category", "Charge", "Codes", "Document", "Line", "document"]
 
 _TAX_CATEGORY: Final = CAC + "TaxCategory"
 _CLASSIFIED: Final = CAC + "ClassifiedTaxCategory"
@@ -38,141 +31,170 @@ _BUYER: Final = CAC + "AccountingCustomerParty"
 _REPRESENTATIVE: Final = CAC + "TaxRepresentativeParty"
 _TAX_TOTAL: Final = CAC + "TaxTotal"
 _TAX_SUBTOTAL: Final = CAC + "TaxSubtotal"
+_TAX_SCHEME: Final = CAC + "TaxScheme"
+_ITEM: Final = CAC + "Item"
+_PARTY: Final = CAC + "Party"
+_PARTY_TAX_SCHEME: Final = CAC + "PartyTaxScheme"
+_PARTY_LEGAL_ENTITY: Final = CAC + "PartyLegalEntity"
+_ID: Final = CBC + "ID"
+_PERCENT: Final = CBC + "Percent"
+_CHARGE_INDICATOR: Final = CBC + "ChargeIndicator"
+_AMOUNT: Final = CBC + "Amount"
+_LINE_EXTENSION_AMOUNT: Final = CBC + "LineExtensionAmount"
+_COMPANY_ID: Final = CBC + "CompanyID"
 
 
-@dataclass(frozen=True, slots=True)
 class Category:
     """A cac:TaxCategory or cac:ClassifiedTaxCategory."""
 
-    el: etree._Element
-    code: str  # normalize-space(cbc:ID) of the first id, '' when there is none
-    codes: tuple[str, ...]  # every id, normalized (for ``cbc:ID[normalize-space(.) = 'X']``)
-    ids: tuple[str, ...]  # every id as written (for ``cbc:ID = 'X'``)
-    vat: bool  # its TaxScheme is VAT
-    percents: tuple[Decimal | None, ...]  # xs:decimal of each cbc:Percent
+    __slots__ = ("code", "codes", "el", "ids", "percents", "vat")
+
+    def __init__(self, el: etree._Element, session: Session) -> None:
+        children = session.children(el)
+        ids = [string_value(i) for i in children.get(_ID, ())]
+        codes = [normalized(i) for i in ids]
+        self.el = el
+        self.code = codes[0] if codes else ""  # normalize-space(cbc:ID) of the first id, '' when there is none
+        self.codes = codes  # every id, normalized (for ``cbc:ID[normalize-space(.) = 'X']``)
+        self.ids = ids  # every id as written (for ``cbc:ID = 'X'``)
+        self.vat = _is_vat(children, session)  # its TaxScheme is VAT
+        # xs:decimal of each cbc:Percent
+        self.percents = [decimal_of(string_value(p)) for p in children.get(_PERCENT, ())]
 
     def rated(self, rate: Decimal) -> bool:
         return rate in self.percents
 
 
-@dataclass(frozen=True, slots=True)
 class Charge:
     """A cac:AllowanceCharge anywhere in the document."""
 
-    el: etree._Element
-    indicators: frozenset[bool]  # xs:boolean values of cbc:ChargeIndicator
-    amounts: tuple[Decimal, ...]  # xs:decimal of each cbc:Amount
-    categories: tuple[Category, ...]
-    document_level: bool  # a child of the root (BG-20/BG-21)
+    __slots__ = ("amounts", "categories", "document_level", "el", "indicators")
+
+    def __init__(self, el: etree._Element, session: Session, categories: dict[etree._Element, Category]) -> None:
+        children = session.children(el)
+        self.el = el
+        # xs:boolean values of cbc:ChargeIndicator
+        self.indicators = frozenset(boolean_values(children.get(_CHARGE_INDICATOR, ())))
+        self.amounts = _decimals(children.get(_AMOUNT, ()))  # xs:decimal of each cbc:Amount
+        self.categories = [categories[c] for c in children.get(_TAX_CATEGORY, ())]
+        self.document_level = el.getparent() is session.root  # a child of the root (BG-20/BG-21)
 
 
-@dataclass(frozen=True, slots=True)
 class Line:
     """A cac:InvoiceLine or cac:CreditNoteLine."""
 
-    el: etree._Element
-    credit_note: bool
-    net: tuple[Decimal, ...]  # xs:decimal of each cbc:LineExtensionAmount
-    categories: tuple[Category, ...]  # cac:Item/cac:ClassifiedTaxCategory
-    document_level: bool
+    __slots__ = ("categories", "credit_note", "document_level", "el", "net")
+
+    def __init__(self, el: etree._Element, session: Session, categories: dict[etree._Element, Category]) -> None:
+        children = session.children(el)
+        self.el = el
+        self.credit_note = el.tag == _CREDIT_NOTE_LINE
+        self.net = _decimals(children.get(_LINE_EXTENSION_AMOUNT, ()))  # xs:decimal of each cbc:LineExtensionAmount
+        # cac:Item/cac:ClassifiedTaxCategory
+        self.categories = [
+            categories[c] for item in children.get(_ITEM, ()) for c in session.children(item).get(_CLASSIFIED, ())
+        ]
+        self.document_level = el.getparent() is session.root
 
 
-def _category(el: etree._Element) -> Category:
-    ids = [string_value(i) for i in child_elements(el, CBC + "ID")]
-    return Category(
-        el=el,
-        code=normalized(ids[0]) if ids else "",
-        codes=tuple(normalized(i) for i in ids),
-        ids=tuple(ids),
-        vat=is_vat_scheme(el),
-        percents=tuple(decimal_of(string_value(p)) for p in child_elements(el, CBC + "Percent")),
-    )
+def _is_vat(children: dict[Any, list[etree._Element]], session: Session) -> bool:
+    """``is_vat_scheme`` on an element whose children are ``children``."""
+    for scheme in children.get(_TAX_SCHEME, ()):
+        ids = session.children(scheme).get(_ID)
+        if ids and normalized(string_value(ids[0]).upper()) == "VAT":
+            return True
+    return False
 
 
-def _decimals(el: etree._Element, tag: str) -> tuple[Decimal, ...]:
-    values = (decimal_of(string_value(c)) for c in el.iterchildren(tag))
-    return tuple(v for v in values if v is not None)
+def _decimals(elements: list[etree._Element]) -> list[Decimal]:
+    values = (decimal_of(string_value(c)) for c in elements)
+    return [v for v in values if v is not None]
+
+
+class Codes:
+    """The ids of a selection of categories, gathered once for the rules that ask whether a code is among them."""
+
+    __slots__ = ("coded", "ids", "vat_coded", "vat_ids", "vat_normalized")
+
+    def __init__(self, categories: Iterable[Category]) -> None:
+        self.coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id), any scheme
+        self.ids: set[str] = set()  # every cbc:ID as written, any scheme
+        self.vat_coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id) of the VAT categories
+        self.vat_ids: set[str] = set()  # every cbc:ID of the VAT categories as written
+        self.vat_normalized: dict[str, int] = {}  # every normalized cbc:ID of the VAT categories: how often
+        for category in categories:
+            self.coded.add(category.code)
+            self.ids.update(category.ids)
+            if category.vat:
+                self.vat_coded.add(category.code)
+                self.vat_ids.update(category.ids)
+                for code in category.codes:
+                    self.vat_normalized[code] = self.vat_normalized.get(code, 0) + 1
 
 
 class Document:
-    """What the cross-document rules need to know, from one walk over the tree."""
+    """What the cross-document rules need to know, read from the session's tag index."""
 
-    def __init__(self, root: etree._Element) -> None:
+    def __init__(self, root: etree._Element, session: Session) -> None:
         self.root = root
+        by_tag = session.by_tag
         categories: dict[etree._Element, Category] = {}
-        self.tax_categories: list[Category] = []
-        self.classified: list[Category] = []
-        charges: list[etree._Element] = []
-        lines: list[etree._Element] = []
-        sellers: list[etree._Element] = []
-        buyers: list[etree._Element] = []
-        representatives: list[etree._Element] = []
-        wanted = (_TAX_CATEGORY, _CLASSIFIED, _ALLOWANCE_CHARGE, _INVOICE_LINE, _CREDIT_NOTE_LINE)
-        for el in root.iter(*wanted, _SELLER, _BUYER, _REPRESENTATIVE):
-            tag = el.tag
-            if tag == _TAX_CATEGORY:
-                categories[el] = category = _category(el)
-                self.tax_categories.append(category)
-            elif tag == _CLASSIFIED:
-                categories[el] = category = _category(el)
-                self.classified.append(category)
-            elif tag == _ALLOWANCE_CHARGE:
-                charges.append(el)
-            elif tag in (_INVOICE_LINE, _CREDIT_NOTE_LINE):
-                lines.append(el)
-            elif tag == _SELLER:
-                sellers.append(el)
-            elif tag == _BUYER:
-                buyers.append(el)
-            else:
-                representatives.append(el)
-        self.charges = [
-            Charge(
-                el=el,
-                indicators=frozenset(boolean_values(child_elements(el, CBC + "ChargeIndicator"))),
-                amounts=_decimals(el, CBC + "Amount"),
-                categories=tuple(categories[c] for c in child_elements(el, _TAX_CATEGORY)),
-                document_level=el.getparent() is root,
-            )
-            for el in charges
-        ]
-        self.lines = [
-            Line(
-                el=el,
-                credit_note=el.tag == _CREDIT_NOTE_LINE,
-                net=_decimals(el, CBC + "LineExtensionAmount"),
-                categories=tuple(
-                    categories[c]
-                    for item in child_elements(el, CAC + "Item")
-                    for c in child_elements(item, _CLASSIFIED)
-                ),
-                document_level=el.getparent() is root,
-            )
-            for el in lines
-        ]
-        self.has_invoice_line = any(not line.credit_note for line in self.lines)
-        self.has_credit_note_line = any(line.credit_note for line in self.lines)
+        self.tax_categories = [Category(el, session) for el in by_tag.get(_TAX_CATEGORY, ())]
+        self.classified = [Category(el, session) for el in by_tag.get(_CLASSIFIED, ())]
+        for category in self.tax_categories:
+            categories[category.el] = category
+        for category in self.classified:
+            categories[category.el] = category
+        self.charges = [Charge(el, session, categories) for el in by_tag.get(_ALLOWANCE_CHARGE, ())]
+        invoice_lines, credit_note_lines = by_tag.get(_INVOICE_LINE, []), by_tag.get(_CREDIT_NOTE_LINE, [])
+        lines = (
+            session.in_document_order([*invoice_lines, *credit_note_lines])
+            if invoice_lines and credit_note_lines
+            else invoice_lines or credit_note_lines
+        )
+        self.lines = [Line(el, session, categories) for el in lines]
+        self.category_of = categories  # every TaxCategory and ClassifiedTaxCategory by its element
+        self.line_of = {line.el: line for line in self.lines}
+        self.has_invoice_line = bool(invoice_lines)
+        self.has_credit_note_line = bool(credit_note_lines)
         # VAT breakdown categories: /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory
+        children = session.children
         self.breakdown = [
             categories[c]
-            for total in child_elements(root, _TAX_TOTAL)
-            for sub in child_elements(total, _TAX_SUBTOTAL)
-            for c in child_elements(sub, _TAX_CATEGORY)
+            for total in children(root).get(_TAX_TOTAL, ())
+            for sub in children(total).get(_TAX_SUBTOTAL, ())
+            for c in children(sub).get(_TAX_CATEGORY, ())
         ]
-        seller_schemes = [s for p in sellers for party in child_elements(p, CAC + "Party") for s in _schemes(party)]
-        buyer_parties = [party for p in buyers for party in child_elements(p, CAC + "Party")]
+        seller_schemes = [
+            s
+            for p in by_tag.get(_SELLER, ())
+            for party in children(p).get(_PARTY, ())
+            for s in children(party).get(_PARTY_TAX_SCHEME, ())
+        ]
+        buyer_parties = [party for p in by_tag.get(_BUYER, ()) for party in children(p).get(_PARTY, ())]
         # BT-31 as some rules read it: any PartyTaxScheme company id, whatever its scheme.
-        self.seller_tax_id = any(_has_company_id(s) for s in seller_schemes)
-        self.seller_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for s in seller_schemes)
+        self.seller_tax_id = any(_COMPANY_ID in children(s) for s in seller_schemes)
+        self.seller_vat_id = any(_vat_company_id(s, session) for s in seller_schemes)
         self.representative_vat_id = any(
-            _has_company_id(s) and is_vat_scheme(s) for p in representatives for s in _schemes(p)
+            _vat_company_id(s, session)
+            for p in by_tag.get(_REPRESENTATIVE, ())
+            for s in children(p).get(_PARTY_TAX_SCHEME, ())
         )
-        self.buyer_vat_id = any(_has_company_id(s) and is_vat_scheme(s) for p in buyer_parties for s in _schemes(p))
+        self.buyer_vat_id = any(
+            _vat_company_id(s, session) for p in buyer_parties for s in children(p).get(_PARTY_TAX_SCHEME, ())
+        )
         self.buyer_legal_id = any(
-            first_child(e, CBC + "CompanyID") is not None
-            for p in buyer_parties
-            for e in child_elements(p, CAC + "PartyLegalEntity")
+            _COMPANY_ID in children(e) for p in buyer_parties for e in children(p).get(_PARTY_LEGAL_ENTITY, ())
         )
+
+        self._codes: dict[str, Codes] = {}
+
+    def codes(self, selection: str) -> Codes:
+        """The ids of one of the selections of ``_SELECTIONS``, gathered on first use."""
+        found = self._codes.get(selection)
+        if found is None:
+            found = self._codes[selection] = Codes(_SELECTIONS[selection](self))
+        return found
 
     def document_charges(self, charge: bool) -> list[Charge]:
         """BG-21 (charge=True) or BG-20 (charge=False): root-level AllowanceCharge with that indicator."""
@@ -182,25 +204,39 @@ class Document:
         """``//cac:AllowanceCharge[cbc:ChargeIndicator = true()/false()]`` at any depth."""
         return [c for c in self.charges if charge in c.indicators]
 
-    def top_lines(self, credit_note: bool) -> list[Line]:
-        return [line for line in self.lines if line.document_level and line.credit_note == credit_note]
+
+# The selections of categories the VAT category rules ask about.
+_SELECTIONS: Final[dict[str, Callable[[Document], Iterable[Category]]]] = {
+    "breakdown": lambda d: d.breakdown,  # /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory
+    "lines": lambda d: d.classified,  # //cac:ClassifiedTaxCategory
+    "tax categories and lines": lambda d: (*d.tax_categories, *d.classified),
+    "charges and lines": lambda d: (*(c for ac in d.charges for c in ac.categories), *d.classified),
+    "top-level charges and lines": lambda d: (
+        *(c for ac in d.charges if ac.document_level for c in ac.categories),
+        *d.classified,
+    ),
+    "allowances": lambda d: (c for ac in d.any_charges(False) for c in ac.categories),
+    "charges": lambda d: (c for ac in d.any_charges(True) for c in ac.categories),
+    "document allowances": lambda d: (c for ac in d.document_charges(False) for c in ac.categories),
+    "document charges": lambda d: (c for ac in d.document_charges(True) for c in ac.categories),
+}
 
 
-def _schemes(party: etree._Element) -> list[etree._Element]:
-    return list(child_elements(party, CAC + "PartyTaxScheme"))
-
-
-def _has_company_id(scheme: etree._Element) -> bool:
-    return first_child(scheme, CBC + "CompanyID") is not None
+def _vat_company_id(scheme: etree._Element, session: Session) -> bool:
+    children = session.children(scheme)
+    return _COMPANY_ID in children and _is_vat(children, session)
 
 
 def document(node: etree._Element) -> Document:
     """The facts of the document ``node`` belongs to: computed once per check, fresh outside a run."""
-    root = node.getroottree().getroot()
     session = ACTIVE.get()
-    if session is None or session.root is not root:
-        return Document(root)
-    facts = session.memo.get(Document)
-    if facts is None:
-        facts = session.memo[Document] = Document(root)
-    return facts  # type: ignore[no-any-return]
+    if session is not None:
+        root = session.root
+        # Most callers are rules of the root's context: the identity test spares the walk up.
+        if node is root or node.getroottree().getroot() is root:
+            facts = session.memo.get(Document)
+            if facts is None:
+                facts = session.memo[Document] = Document(root, session)
+            return facts  # type: ignore[no-any-return]
+    root = node.getroottree().getroot()
+    return Document(root, Session(root))

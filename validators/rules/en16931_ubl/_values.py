@@ -19,8 +19,8 @@ from typing import Final, ParamSpec, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import child_elements
-from validators.rules._text import string_value as _string_value
+from validators.rules._session import ACTIVE, child_elements
+from validators.rules._text import string_value
 
 __all__ = [
     "CAC",
@@ -30,6 +30,7 @@ __all__ = [
     "clark",
     "decimal_of",
     "decimals_after_point",
+    "descendants",
     "double_of",
     "exact",
     "first_decimal",
@@ -67,13 +68,10 @@ def clark(path: str) -> str:
     return "/".join(_PREFIXES[step[:3]] + step[4:] if step[3:4] == ":" else step for step in path.split("/"))
 
 
-def string_value(el: etree._Element) -> str:
-    """The XPath string value of an element: its descendant text, comments excluded."""
-    return _string_value(el)
-
-
 def normalized(text: str) -> str:
     """``normalize-space``: only the four XML whitespace characters count."""
+    if text.isalnum():  # codes and numbers: no whitespace to collapse
+        return text
     return _SPACE_RUN.sub(" ", text.strip(_XML_SPACE)) if text else ""
 
 
@@ -108,8 +106,34 @@ def _first(el: etree._Element, path: str) -> etree._Element | None:
     if len(tags) == 1:
         found = child_elements(el, tags[0])
         return found[0] if found else None
-    items = children(el, path)
-    return items[0] if items else None
+    if len(tags) == 2:  # the commonest longer path, without the recursion
+        for child in child_elements(el, tags[0]):
+            found = child_elements(child, tags[1])
+            if found:
+                return found[0]
+        return None
+    return _first_below(el, tags, 0)
+
+
+def _first_below(el: etree._Element, tags: tuple[str, ...], step: int) -> etree._Element | None:
+    """The first element at the child steps ``tags[step:]`` below ``el``: depth first is document order."""
+    last = step + 1 == len(tags)
+    for child in child_elements(el, tags[step]):
+        found = child if last else _first_below(child, tags, step + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def descendants(root: etree._Element, tag: str) -> list[etree._Element]:
+    """``root.iter(tag)`` (the root included), from the run's tag index; the list must not be changed."""
+    session = ACTIVE.get()
+    if session is None or session.root is not root:
+        return list(root.iter(tag))
+    return session.by_tag.get(tag, _NONE)
+
+
+_NONE: Final[list[etree._Element]] = []
 
 
 def has(el: etree._Element, path: str) -> bool:

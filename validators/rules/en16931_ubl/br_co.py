@@ -22,6 +22,7 @@ from validators.rules.en16931_ubl._values import (
     CBC,
     children,
     decimal_of,
+    descendants,
     double_of,
     exact,
     first_decimal,
@@ -63,10 +64,8 @@ def tax_point_exclusive(el: etree._Element) -> bool:
     de="Jede Rechnungsposition braucht einen Umsatzsteuerkategoriecode.",
 )
 def line_vat_category(el: etree._Element) -> bool:
-    return any(
-        is_vat_scheme(c) and first_child(c, CBC + "ID") is not None
-        for c in children(el, "cac:Item/cac:ClassifiedTaxCategory")
-    )
+    # cac:Item/cac:ClassifiedTaxCategory with a VAT scheme and an id
+    return any(c.vat and c.ids for c in document(el).line_of[el].categories)
 
 
 # BR-CO-05 … BR-CO-08 (reason code and reason text agree) cannot be checked by machine; the official
@@ -283,12 +282,8 @@ def amount_due(el: etree._Element) -> bool:
 )
 @exact
 def category_tax_amount(el: etree._Element) -> bool:
-    percents = [
-        decimal_of(string_value(p))
-        for c in child_elements(el, CAC + "TaxCategory")
-        if is_vat_scheme(c)
-        for p in child_elements(c, CBC + "Percent")
-    ]
+    category_of = document(el).category_of
+    percents = [p for c in child_elements(el, CAC + "TaxCategory") if (k := category_of[c]).vat for p in k.percents]
     tax = first_decimal(el, "cbc:TaxAmount")
     if tax is None:
         return False
@@ -388,8 +383,8 @@ def due_date_or_terms(el: etree._Element) -> bool:
     if value <= 0:
         return True
     root = el.getroottree().getroot()
-    return any(True for _ in root.iter(CBC + "DueDate")) or any(
-        first_child(t, CBC + "Note") is not None for t in root.iter(CAC + "PaymentTerms")
+    return bool(descendants(root, CBC + "DueDate")) or any(
+        first_child(t, CBC + "Note") is not None for t in descendants(root, CAC + "PaymentTerms")
     )
 
 

@@ -13,7 +13,7 @@ from lxml import etree
 from validators.rules._engine import Context, Flag, Test
 from validators.rules._session import child_elements
 from validators.rules.en16931_ubl._patterns import ctx
-from validators.rules.en16931_ubl._values import CAC, CBC, decimals_after_point, string_value
+from validators.rules.en16931_ubl._values import CAC, CBC, decimals_after_point, descendants, string_value
 
 FATAL = Flag.FATAL
 
@@ -176,7 +176,7 @@ def _own_currency_tax_amounts(root: etree._Element, currency_child: str) -> Iter
     As written, the official BR-DEC-13/15 compare each amount's currency with a child element of the
     amount itself, which a UBL amount never has; the rules therefore hold for every schema-valid invoice.
     """
-    for total in root.iter(CAC + "TaxTotal"):
+    for total in descendants(root, CAC + "TaxTotal"):
         for amount in child_elements(total, CBC + "TaxAmount"):
             currency = amount.get("currencyID")
             if currency is not None and any(

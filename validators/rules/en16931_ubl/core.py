@@ -15,6 +15,7 @@ from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
     children,
+    descendants,
     double_of,
     has,
     is_vat_scheme,
@@ -151,7 +152,9 @@ def vat_accounting_total(el: etree._Element) -> bool:
     wanted = [string_value(c) for c in child_elements(el, CBC + "TaxCurrencyCode")]
     if not wanted:
         return True
-    present = {a.get("currencyID") for t in el.iter(CAC + "TaxTotal") for a in child_elements(t, CBC + "TaxAmount")}
+    present = {
+        a.get("currencyID") for t in descendants(el, CAC + "TaxTotal") for a in child_elements(t, CBC + "TaxAmount")
+    }
     return all(code in present for code in wanted)
 
 

@@ -11,7 +11,7 @@ on the VAT scheme, which compare trimmed or written codes), because the official
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -20,12 +20,13 @@ from lxml import etree
 
 from validators.rules._engine import Flag, Test
 from validators.rules._session import child_elements, first_child
-from validators.rules.en16931_ubl._document import Category, Charge, Document, document
+from validators.rules.en16931_ubl._document import Category, Charge, Codes, Document, Line, document
 from validators.rules.en16931_ubl._patterns import VAT_CATEGORIES, ctx
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
     decimal_of,
+    descendants,
     double_of,
     exact,
     first_decimal,
@@ -66,18 +67,10 @@ _KINDS: Final = {
 _RATED: Final = ("S", "L", "M")
 
 
-def _vat_with_id(category: Category, code: str) -> bool:
-    """``[VAT scheme]/cbc:ID[normalize-space(.) = code]``: any of its ids."""
-    return category.vat and code in category.codes
-
-
-def _vat_coded(category: Category, code: str) -> bool:
-    """``[normalize-space(cbc:ID) = code][VAT scheme]``: the (first) id."""
-    return category.vat and category.code == code
-
-
-def _charge_categories(charges: Iterable[Charge]) -> list[Category]:
-    return [c for ac in charges for c in ac.categories]
+# The category tests of the invoice ask whether a code is among the ids of a selection of categories
+# (``Document.codes``): "written" is normalize-space(cbc:ID) in any scheme, "VAT-coded" the same in the
+# VAT scheme (``[normalize-space(cbc:ID) = code][VAT scheme]``), "VAT id" any normalized id in the VAT
+# scheme (``[VAT scheme]/cbc:ID[normalize-space(.) = code]``).
 
 
 # --- -01: a used category appears in the VAT breakdown ----------------------------------------------
@@ -86,17 +79,15 @@ def _charge_categories(charges: Iterable[Charge]) -> list[Category]:
 def _in_breakdown_once(code: str) -> Test:
     def test(el: etree._Element) -> bool:
         d = document(el)
-        used = any(_vat_with_id(c, code) for c in d.tax_categories) or any(_vat_with_id(c, code) for c in d.classified)
-        return not used or sum(c.codes.count(code) for c in d.breakdown if c.vat) == 1
+        used = code in d.codes("tax categories and lines").vat_normalized
+        return not used or d.codes("breakdown").vat_normalized.get(code, 0) == 1
 
     return test
 
 
 def _standard_in_breakdown(el: etree._Element) -> bool:
     d = document(el)
-    used = sum(c.code == "S" for c in _charge_categories(d.charges)) + sum(c.code == "S" for c in d.classified)
-    listed = sum(c.code == "S" for c in d.breakdown)
-    return (used > 0) == (listed > 0)
+    return ("S" in d.codes("charges and lines").coded) == ("S" in d.codes("breakdown").coded)
 
 
 def _listed_if_used(code: str) -> Test:
@@ -104,13 +95,11 @@ def _listed_if_used(code: str) -> Test:
 
     def test(el: etree._Element) -> bool:
         d = document(el)
-        used = sum(_vat_coded(c, code) for c in _charge_categories(d.charges)) + sum(
-            _vat_coded(c, code) for c in d.classified
-        )
-        if used:
+        breakdown = d.codes("breakdown")
+        if code in d.codes("charges and lines").vat_coded:
             # IGIC compares the written code in any scheme, IPSI the written code in the VAT scheme.
-            return any(code in c.ids and (c.vat or code == "L") for c in d.breakdown)
-        return not any(_vat_coded(c, code) for c in d.breakdown)
+            return code in (breakdown.ids if code == "L" else breakdown.vat_ids)
+        return code not in breakdown.vat_coded
 
     return test
 
@@ -138,34 +127,22 @@ _PARTIES: Final[dict[str, Callable[[Document], bool]]] = {
 
 def _parties_for(
     code: str,
-    where: Callable[[Document], list[Category]],
-    used: Callable[[Category], bool],
-    guard: Callable[[Category], bool] | None = None,
+    where: str,
+    used: Callable[[Codes], bool],
+    guard: Callable[[Codes], bool] | None = None,
 ) -> Test:
-    """``(exists(used) and parties) or not(exists(guard))``; guard defaults to used."""
+    """``(exists(used) and parties) or not(exists(guard))`` over the categories of ``where``; guard defaults to used."""
     parties = _PARTIES[code]
     guard = guard or used
 
     def test(el: etree._Element) -> bool:
         d = document(el)
-        categories = where(d)
-        if not any(guard(c) for c in categories):
+        codes = d.codes(where)
+        if not guard(codes):
             return True
-        return any(used(c) for c in categories) and parties(d)
+        return used(codes) and parties(d)
 
     return test
-
-
-def _classified(d: Document) -> list[Category]:
-    return d.classified
-
-
-def _allowance_categories(d: Document) -> list[Category]:
-    return _charge_categories(d.any_charges(False))
-
-
-def _charge_categories_any(d: Document) -> list[Category]:
-    return _charge_categories(d.any_charges(True))
 
 
 _PARTIES_TEXT: Final = {
@@ -224,20 +201,20 @@ _ZERO_RATE: Final = (_rate_zero, "zero", "null")
 # --- -08: the breakdown's taxable amount adds up --------------------------------------------------------
 
 
-def _net_of(d: Document, credit_note: bool, matches: Callable[[tuple[Category, ...]], bool]) -> Decimal:
-    """Line net amounts plus charges minus allowances (document level) of the category."""
+def _net_of(lines: list[Line], charges: list[Charge], credit_note: bool) -> Decimal:
+    """Line net amounts plus charges minus allowances (document level), of the lines and charges of a category."""
 
     def amounts(charge: bool) -> Decimal:
-        return sum((v for ac in d.document_charges(charge) if matches(ac.categories) for v in ac.amounts), _ZERO)
+        return sum((v for ac in charges if ac.document_level and charge in ac.indicators for v in ac.amounts), _ZERO)
 
-    lines = sum((v for line in d.top_lines(credit_note) if matches(line.categories) for v in line.net), _ZERO)
-    return lines + amounts(True) - amounts(False)
+    net = sum((v for line in lines if line.document_level and line.credit_note == credit_note for v in line.net), _ZERO)
+    return net + amounts(True) - amounts(False)
 
 
 def _taxable_adds_up(code: str) -> Test:
     """Exact: taxable amount = Σ lines + Σ charges − Σ allowances of the category, whatever their rate."""
 
-    def matches(categories: tuple[Category, ...]) -> bool:
+    def matches(categories: list[Category]) -> bool:
         return any(c.code == code for c in categories)
 
     @exact
@@ -247,8 +224,10 @@ def _taxable_adds_up(code: str) -> Test:
         if taxable is None:
             return False
         d = document(el)
-        return (d.has_invoice_line and taxable == _net_of(d, False, matches)) or (
-            d.has_credit_note_line and taxable == _net_of(d, True, matches)
+        lines = [line for line in d.lines if matches(line.categories)]
+        charges = [ac for ac in d.charges if matches(ac.categories)]
+        return (d.has_invoice_line and taxable == _net_of(lines, charges, False)) or (
+            d.has_credit_note_line and taxable == _net_of(lines, charges, True)
         )
 
     return test
@@ -270,18 +249,18 @@ def _taxable_adds_up_per_rate(code: str) -> Test:
         # The official test subtracts/adds 1 in double precision before converting back to decimal.
         low, high = Decimal(taxable - _ONE), Decimal(taxable + _ONE)
 
-        def matches(categories: tuple[Category, ...]) -> bool:
+        def matches(categories: list[Category]) -> bool:
             return any(c.code == code for c in categories) and any(c.rated(rate) for c in categories)
 
         d = document(el)
+        lines = [line for line in d.lines if matches(line.categories)]
+        charges = [ac for ac in d.charges if matches(ac.categories)]
         for credit_note in (False, True):
             if code == "S":
-                present = any(line.credit_note == credit_note and matches(line.categories) for line in d.lines) or any(
-                    matches(ac.categories) for ac in d.charges
-                )
+                present = any(line.credit_note == credit_note for line in lines) or bool(charges)
             else:
                 present = d.has_credit_note_line if credit_note else d.has_invoice_line
-            if present and low < _net_of(d, credit_note, matches) < high:
+            if present and low < _net_of(lines, charges, credit_note) < high:
                 return True
         return False
 
@@ -351,26 +330,29 @@ def _register(kind: _Kind) -> None:
     # -02/-03/-04
     need, need_de = _PARTIES_TEXT.get(code, _PARTIES_TEXT["S"])
 
-    def vat_coded(c: Category) -> bool:
-        return _vat_coded(c, code)
+    def vat_coded(codes: Codes) -> bool:
+        return code in codes.vat_coded
+
+    def written(codes: Codes) -> bool:
+        return code in codes.coded
 
     if code == "S":
         # The line rule's "not used" half ignores the scheme: a non-VAT "S" line category needs the identifier too.
-        line_test = _parties_for(code, _classified, vat_coded, guard=lambda c: c.code == "S")
+        line_test = _parties_for(code, "lines", vat_coded, guard=written)
     else:
-        line_test = _parties_for(code, _classified, vat_coded)
+        line_test = _parties_for(code, "lines", vat_coded)
     if code == "G":
-        allowance_test = _parties_for(code, _allowance_categories, lambda c: c.code == "G", guard=vat_coded)
-        charge_test = _parties_for(code, _charge_categories_any, lambda c: c.code == "G", guard=vat_coded)
+        allowance_test = _parties_for(code, "allowances", written, guard=vat_coded)
+        charge_test = _parties_for(code, "charges", written, guard=vat_coded)
     elif code == "O":
-        allowance_test = _parties_for(code, lambda d: _charge_categories(d.document_charges(False)), vat_coded)
-        charge_test = _parties_for(code, lambda d: _charge_categories(d.document_charges(True)), vat_coded)
+        allowance_test = _parties_for(code, "document allowances", vat_coded)
+        charge_test = _parties_for(code, "document charges", vat_coded)
     elif code == "L":
-        allowance_test = _parties_for(code, _allowance_categories, vat_coded)
-        charge_test = _parties_for(code, _charge_categories_any, vat_coded, guard=lambda c: c.vat and "L" in c.ids)
+        allowance_test = _parties_for(code, "allowances", vat_coded)
+        charge_test = _parties_for(code, "charges", vat_coded, guard=lambda codes: "L" in codes.vat_ids)
     else:
-        allowance_test = _parties_for(code, _allowance_categories, vat_coded)
-        charge_test = _parties_for(code, _charge_categories_any, vat_coded)
+        allowance_test = _parties_for(code, "allowances", vat_coded)
+        charge_test = _parties_for(code, "charges", vat_coded)
     for suffix, what, what_de, test, term in (
         ("02", "an Invoice line", "eine Rechnungsposition", line_test, "BT-151"),
         ("03", "a Document level allowance", "einen Nachlass auf Dokumentenebene", allowance_test, "BT-95"),
@@ -440,7 +422,7 @@ for _code in ("AE", "E", "G", "K", "L", "M", "O", "S", "Z"):
 
 
 def _has_intra_community_breakdown(d: Document) -> bool:
-    return any(_vat_with_id(c, "K") for c in d.breakdown)
+    return "K" in d.codes("breakdown").vat_normalized
 
 
 @ctx.invoice.check(
@@ -476,21 +458,23 @@ def intra_community_delivery_country(el: etree._Element) -> bool:
 # --- not subject to VAT: nothing else on the invoice ---------------------------------------------------------
 
 
-def _only_not_subject(where: Callable[[Document], list[Category]]) -> Test:
+def _only_not_subject(where: str) -> Test:
     def test(el: etree._Element) -> bool:
         d = document(el)
-        if not any(_vat_with_id(c, "O") for c in d.breakdown):
+        if "O" not in d.codes("breakdown").vat_normalized:
             return True
-        return not any(c.vat and c.code != "O" for c in where(d))
+        return d.codes(where).vat_coded <= _NOT_SUBJECT
 
     return test
 
 
+_NOT_SUBJECT: Final = frozenset({"O"})
+
 for _rule, _what, _what_de, _where in (
-    ("BR-O-11", "other VAT breakdowns", "andere Aufschlüsselungen", lambda d: d.breakdown),
-    ("BR-O-12", "lines of another VAT category", "Positionen anderer Kategorien", _classified),
-    ("BR-O-13", "document allowances of another VAT category", "Nachlässe anderer Kategorien", _allowance_categories),
-    ("BR-O-14", "document charges of another VAT category", "Zuschläge anderer Kategorien", _charge_categories_any),
+    ("BR-O-11", "other VAT breakdowns", "andere Aufschlüsselungen", "breakdown"),
+    ("BR-O-12", "lines of another VAT category", "Positionen anderer Kategorien", "lines"),
+    ("BR-O-13", "document allowances of another VAT category", "Nachlässe anderer Kategorien", "allowances"),
+    ("BR-O-14", "document charges of another VAT category", "Zuschläge anderer Kategorien", "charges"),
 ):
     ctx.invoice.check(
         _rule,
@@ -512,10 +496,9 @@ for _rule, _what, _what_de, _where in (
     de="Eine Rechnung mit Split Payment muss eine italienische Inlandsrechnung sein.",
 )
 def split_payment_domestic(el: etree._Element) -> bool:
-    d = document(el)
-    if not any("B" in c.ids for c in (*d.tax_categories, *d.classified)):
+    if "B" not in document(el).codes("tax categories and lines").ids:
         return True
-    return all(string_value(code) == "IT" for code in el.iter(CBC + "IdentificationCode"))
+    return all(string_value(code) == "IT" for code in descendants(el, CBC + "IdentificationCode"))
 
 
 @ctx.invoice.check(
@@ -527,12 +510,12 @@ def split_payment_domestic(el: etree._Element) -> bool:
 )
 def split_payment_not_standard(el: etree._Element) -> bool:
     d = document(el)
-    top_level = _charge_categories(ac for ac in d.charges if ac.document_level)
+    used = d.codes("top-level charges and lines").ids
 
     def uses(code: str, breakdown: bool) -> bool:
-        return breakdown or any(code in c.ids for c in top_level) or any(code in c.ids for c in d.classified)
+        return breakdown or code in used
 
-    split = uses("B", any("B" in c.ids for c in d.breakdown))
+    split = uses("B", "B" in d.codes("breakdown").ids)
     # As written, the standard-rate side reads an id directly under TaxSubtotal, which UBL does not have.
     standard_breakdown = any(
         string_value(i) == "S"

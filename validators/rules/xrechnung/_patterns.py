@@ -11,6 +11,13 @@ official order, because within a pattern the first matching context claims the n
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from lxml import etree
+
+from validators.rules._session import child_elements
 from validators.rules._xpath import XPaths
 from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 
@@ -36,11 +43,49 @@ __all__ = [
     "XR_CVD_ID",
     "XR_EXTENSION_ID",
     "gated",
+    "ubl_nodes",
 ]
 
 # Compiled-once relative paths for the rule tests (faster than ElementPath for multi-step paths).
 UBL_PATHS = XPaths(XRECHNUNG_UBL.namespaces)
 CII_PATHS = XPaths(XRECHNUNG_CII.namespaces)
+
+_STEP: Final = re.compile(r"([A-Za-z_][\w.-]*):([A-Za-z_][\w.-]*)")
+_NOT_CHILD_STEPS: Final = ()
+
+
+def _child_tags(path: str, namespaces: Mapping[str, str]) -> tuple[str, ...]:
+    """The Clark names of a path of prefixed child steps (``cac:Price/cbc:BaseQuantity``); () for any other path."""
+    tags = []
+    for step in path.split("/"):
+        match = _STEP.fullmatch(step)
+        if match is None or match[1] not in namespaces:
+            return _NOT_CHILD_STEPS
+        tags.append(f"{{{namespaces[match[1]]}}}{match[2]}")
+    return tuple(tags)
+
+
+_UBL_TAGS: dict[str, tuple[str, ...]] = {}
+
+
+def ubl_nodes(node: etree._Element, path: str) -> list[etree._Element]:
+    """``UBL_PATHS.nodes(node, path)``; a path of child steps is walked straight through the child index.
+
+    The rule tests read a few dozen such paths hundreds of times per document. The list must not be changed.
+    """
+    tags = _UBL_TAGS.get(path)
+    if tags is None:
+        tags = _UBL_TAGS[path] = _child_tags(path, XRECHNUNG_UBL.namespaces)
+    if not tags:
+        return UBL_PATHS.nodes(node, path)
+    items = child_elements(node, tags[0])
+    if len(tags) > 1:
+        for tag in tags[1:]:
+            if not items:
+                break
+            items = [child for item in items for child in child_elements(item, tag)]
+    return items
+
 
 # Specification identifiers (BT-24) the XRechnung 3.0 rules recognise.
 XR_CIUS_ID = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_FLOOR, Context, Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lxml import etree
 
@@ -163,6 +164,32 @@ def div(dividend: Decimal, divisor: Decimal) -> Decimal:
     """
     if divisor == 0:
         raise DynamicError("decimal division by zero")
+    shift = _POWERS_OF_TEN.get(str(divisor))
+    if shift is not None:
+        return _divide_by_power_of_ten(dividend, shift)
+    return _divide_rounded(dividend, divisor)
+
+
+# Divisors 1 (written any way: its scale is 0) and 10 … 10**18 written as plain integers (scale 0 too):
+# the rules divide by 1 (no base quantity) and by 100 (percentages, cents) all the time.
+_POWERS_OF_TEN: Final = {"1": 0, "1.0": 0, "1.00": 0} | {str(10**k): k for k in range(1, _SAXON_DIVIDE_SCALE + 1)}
+
+
+def _divide_by_power_of_ten(dividend: Decimal, shift: int) -> Decimal:
+    """``div(dividend, 10**shift)`` for a divisor of scale 0: ``_divide_rounded`` without its rounding.
+
+    The scale is 18 plus the dividend's fraction digits (if any), so the quotient, which has at most
+    ``shift`` (<= 18) more fraction digits than the dividend, is exact at that scale.
+    """
+    numerator, denominator = dividend.as_integer_ratio()
+    fraction_digits = 0 if denominator == 1 else _fraction_digits(dividend, numerator, denominator)
+    scale = _SAXON_DIVIDE_SCALE + fraction_digits
+    # numerator * 10**(scale - shift) is a multiple of the denominator (2**a * 5**b, a and b <= fraction_digits)
+    return Decimal(numerator * 10 ** (scale - shift) // denominator).scaleb(-scale, _EXACT)
+
+
+def _divide_rounded(dividend: Decimal, divisor: Decimal) -> Decimal:
+    """``div`` for any non-zero divisor."""
     numerator_a, denominator_a = dividend.as_integer_ratio()
     numerator_b, denominator_b = divisor.as_integer_ratio()
     scale = max(
@@ -304,8 +331,13 @@ def iban_checksum_ok(account: etree._Element | None) -> bool:
     if not _IBAN_SHAPE.fullmatch(value):
         return False
     rearranged = value[4:] + value[:2].upper() + value[2:4]
-    digits = "".join(str(ord(ch) - 55) if ord(ch) > 64 else str(ord(ch) - 48) for ch in rearranged)
-    return int(digits) % 97 == 1
+    return int(rearranged.translate(_IBAN_DIGITS)) % 97 == 1
+
+
+# The rule's conversion of each character the shape admits: code point minus 55 above '@', else minus 48.
+_IBAN_DIGITS: Final = str.maketrans(
+    {ch: str(ord(ch) - 55) if ord(ch) > 64 else str(ord(ch) - 48) for ch in string.ascii_letters + string.digits}
+)
 
 
 def xs_date_key(text: str) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import chain
 
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import child_elements
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_CIUS, UBL_PATHS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID
+from validators.rules.xrechnung._patterns import UBL_CIUS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -29,14 +31,22 @@ _W = Flag.WARNING
 _VAT_CATEGORIES = frozenset(CODES["SUPPORTED-VAT-CATEGORIES"])
 _TYPE_CODES = frozenset(CODES["SUPPORTED-TYPE-CODES"])
 _XR_IDS = frozenset((XR_CIUS_ID, XR_EXTENSION_ID, XR_CVD_ID))
+_ALLOWANCE_CHARGE = _q("cac:AllowanceCharge")
+_CHARGE_INDICATOR = _q("cbc:ChargeIndicator")
+_TAX_CATEGORY = _q("cac:TaxCategory")
+_ID = _q("cbc:ID")
+_INVOICE_LINE = _q("cac:InvoiceLine")
+_CREDIT_NOTE_LINE = _q("cac:CreditNoteLine")
+_ITEM = _q("cac:Item")
+_CLASSIFIED_TAX_CATEGORY = _q("cac:ClassifiedTaxCategory")
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return UBL_PATHS.nodes(node, path)
+    return ubl_nodes(node, path)
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    return UBL_PATHS.exists(node, path)
+    return bool(ubl_nodes(node, path))
 
 
 def _norm(node: etree._Element, path: str) -> str:
@@ -77,14 +87,20 @@ def br_de_15(node: etree._Element) -> bool:
     return nonblank(_all(node, "cbc:BuyerReference"))
 
 
-def _category_ids(node: etree._Element, charge: str) -> list[etree._Element]:
+def _category_ids(node: etree._Element, charge: str) -> Iterator[etree._Element]:
     """Document-level allowance (``false``) or charge (``true``) VAT category codes (BT-95 / BT-102)."""
-    return [
-        code
-        for ac in _all(node, "cac:AllowanceCharge")
-        if any(string_value(i) == charge for i in _all(ac, "cbc:ChargeIndicator"))
-        for code in _all(ac, "cac:TaxCategory/cbc:ID")
-    ]
+    for ac in child_elements(node, _ALLOWANCE_CHARGE):
+        if any(string_value(i) == charge for i in child_elements(ac, _CHARGE_INDICATOR)):
+            for category in child_elements(ac, _TAX_CATEGORY):
+                yield from child_elements(category, _ID)
+
+
+def _line_category_ids(node: etree._Element, line_tag: str) -> Iterator[etree._Element]:
+    """``<line>/cac:Item/cac:ClassifiedTaxCategory/cbc:ID`` (BT-151), in document order."""
+    for line in child_elements(node, line_tag):
+        for item in child_elements(line, _ITEM):
+            for category in child_elements(item, _CLASSIFIED_TAX_CATEGORY):
+                yield from child_elements(category, _ID)
 
 
 @_doc.check(
@@ -96,13 +112,14 @@ def _category_ids(node: etree._Element, charge: str) -> list[etree._Element]:
 )
 def br_de_16(node: etree._Element) -> bool:
     # The Invoice variant of BT-95 additionally requires TaxScheme 'VAT'; it is a subset of the
-    # CreditNote variant the rule ORs it with, so the wider one alone decides.
-    codes = [
-        *_category_ids(node, "false"),
-        *_category_ids(node, "true"),
-        *_all(node, "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
-        *_all(node, "cac:CreditNoteLine/cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
-    ]
+    # CreditNote variant the rule ORs it with, so the wider one alone decides. Reading the codes
+    # cannot fail, so the search stops at the first code of a listed category.
+    codes = chain(
+        _category_ids(node, "false"),
+        _category_ids(node, "true"),
+        _line_category_ids(node, _INVOICE_LINE),
+        _line_category_ids(node, _CREDIT_NOTE_LINE),
+    )
     if not any(string_value(c) in _VAT_CATEGORIES for c in codes):
         return True
     return _has(node, "cac:TaxRepresentativeParty") or nonblank(

@@ -7,7 +7,7 @@ from lxml import etree
 
 from validators.rules._engine import Fail, Flag
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_CVD, UBL_IS_CVD, UBL_PATHS, gated
+from validators.rules.xrechnung._patterns import UBL_CVD, UBL_IS_CVD, gated, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -27,7 +27,7 @@ _CVA_CODES = frozenset(CODES["CVA-CODES"])
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return UBL_PATHS.nodes(node, path)
+    return ubl_nodes(node, path)
 
 
 def _items(suffix: str = "") -> str:

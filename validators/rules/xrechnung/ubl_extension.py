@@ -8,8 +8,9 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
+from validators.rules._session import active_session
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_EXTENSION, UBL_IS_EXTENSION, UBL_PATHS, gated
+from validators.rules.xrechnung._patterns import UBL_EXTENSION, UBL_IS_EXTENSION, gated, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     add,
@@ -26,6 +27,7 @@ from validators.rules.xrechnung._xpath2 import (
 
 _q = clark(dict(XRECHNUNG_UBL.namespaces))
 _F = Flag.FATAL
+_SUB_LINE = _q("cac:SubInvoiceLine")
 _MIME_CODES = frozenset(CODES["EXTENSION-MIME-CODES"])
 # $ISO-6523-ICD-EXT-CODES and $CEF-EAS-EXT-CODES: the DIGA codes XR01–XR03 prepended to each list.
 ICD_EXT = CODES["DIGA-CODES"] + CODES["ISO-6523-ICD-CODES"]
@@ -33,7 +35,7 @@ EAS_EXT = CODES["DIGA-CODES"] + CODES["CEF-EAS-CODES"]
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return UBL_PATHS.nodes(node, path)
+    return ubl_nodes(node, path)
 
 
 def _scheme_check(node: etree._Element, codes: str) -> bool | Fail:
@@ -59,6 +61,14 @@ def br_dex_01(node: etree._Element) -> bool | Fail:
 _invoice = UBL_EXTENSION.context(gated(UBL_IS_EXTENSION, "/ubl:Invoice"))
 
 
+def _sub_lines(node: etree._Element) -> list[etree._Element]:
+    """``node.iter(cac:SubInvoiceLine)`` for the document element, from the run's tag index (not to be changed)."""
+    session = active_session(node)
+    if session is None or session.root is not node:
+        return list(node.iter(_SUB_LINE))
+    return session.by_tag.get(_SUB_LINE, [])
+
+
 def _line_sum_ok(line: etree._Element) -> bool:
     """A line's net amount equals the sum of its direct sub-lines' net amounts."""
     own = decimal_or_none(_all(line, "cbc:LineExtensionAmount"))
@@ -77,7 +87,7 @@ def br_dex_02(node: etree._Element) -> bool:
     lines = [line for line in _all(node, "cac:InvoiceLine") if _all(line, "cac:SubInvoiceLine")]
     if not all(_line_sum_ok(line) for line in lines):
         return False
-    parents = [sub for sub in node.iter(_q("cac:SubInvoiceLine")) if _all(sub, "cac:SubInvoiceLine")]
+    parents = [sub for sub in _sub_lines(node) if _all(sub, "cac:SubInvoiceLine")]
     return all(_line_sum_ok(sub) for sub in parents)
 
 
@@ -90,9 +100,7 @@ def br_dex_02(node: etree._Element) -> bool:
 )
 def br_dex_03(node: etree._Element) -> bool:
     return all(
-        len(_all(item, "cac:ClassifiedTaxCategory")) == 1
-        for sub in node.iter(_q("cac:SubInvoiceLine"))
-        for item in _all(sub, "cac:Item")
+        len(_all(item, "cac:ClassifiedTaxCategory")) == 1 for sub in _sub_lines(node) for item in _all(sub, "cac:Item")
     )
 
 

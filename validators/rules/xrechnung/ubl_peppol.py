@@ -12,9 +12,9 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import active_session
+from validators.rules._session import active_session, child_elements
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_PATHS, UBL_PEPPOL, UBL_PEPPOL_EMPTY
+from validators.rules.xrechnung._patterns import UBL_PEPPOL, UBL_PEPPOL_EMPTY, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
     add,
     any_number,
@@ -35,16 +35,29 @@ from validators.rules.xrechnung._xpath2 import (
 
 _q = clark(dict(XRECHNUNG_UBL.namespaces))
 _INVOICE = _q("ubl:Invoice")
+_LINE_EXTENSION_AMOUNT = _q("cbc:LineExtensionAmount")
+_INVOICED_QUANTITY = _q("cbc:InvoicedQuantity")
+_CREDITED_QUANTITY = _q("cbc:CreditedQuantity")
+_PRICE = _q("cac:Price")
+_PRICE_AMOUNT = _q("cbc:PriceAmount")
+_BASE_QUANTITY = _q("cbc:BaseQuantity")
+_ALLOWANCE_CHARGE = _q("cac:AllowanceCharge")
+_CHARGE_INDICATOR = _q("cbc:ChargeIndicator")
+_AMOUNT = _q("cbc:Amount")
+_BASE_AMOUNT = _q("cbc:BaseAmount")
+_MULTIPLIER = _q("cbc:MultiplierFactorNumeric")
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 _F = Flag.FATAL
 _SLACK = ("xrechnung-ubl", "$slackValue")
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return UBL_PATHS.nodes(node, path)
+    return ubl_nodes(node, path)
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    return UBL_PATHS.exists(node, path)
+    return bool(ubl_nodes(node, path))
 
 
 def _is_invoice(node: etree._Element) -> bool:
@@ -69,10 +82,10 @@ def _read_slack(node: etree._Element) -> Decimal:
     return Decimal("0.5") if huf else Decimal("0.02")
 
 
-def _decimal_or(node: etree._Element, path: str, default: Decimal | int) -> Decimal:
-    """``if (path) then xs:decimal(path) else default``."""
-    value = decimal_or_none(_all(node, path))
-    return Decimal(default) if value is None else value
+def _decimal_or_default(items: list[etree._Element], default: Decimal) -> Decimal:
+    """``if (path) then xs:decimal(path) else default`` on the ``items`` at path."""
+    value = decimal_or_none(items)
+    return default if value is None else value
 
 
 def _single_text(node: etree._Element) -> str:
@@ -261,12 +274,13 @@ _allowance_charge = UBL_PEPPOL.context(_allowance_charges(""))
     de="Der Betrag eines Abschlags/Zuschlags muss Grundbetrag × Prozentsatz / 100 entsprechen, sind beide angegeben.",
 )
 def r040(node: etree._Element) -> bool:
-    if not (_has(node, "cbc:MultiplierFactorNumeric") and _has(node, "cbc:BaseAmount")):
+    factors, bases = child_elements(node, _MULTIPLIER), child_elements(node, _BASE_AMOUNT)
+    if not (factors and bases):
         return True
-    amounts = _all(node, "cbc:Amount")
-    actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else Decimal(0)
-    base = decimal_or_none(_all(node, "cbc:BaseAmount"))
-    percent = decimal_or_none(_all(node, "cbc:MultiplierFactorNumeric"))
+    amounts = child_elements(node, _AMOUNT)
+    actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else _ZERO
+    base = decimal_or_none(bases)
+    percent = decimal_or_none(factors)
     assert base is not None and percent is not None  # both exist, checked above
     return within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
 
@@ -322,9 +336,19 @@ def _line_date_vs_header(node: etree._Element, which: str) -> tuple[int, int] | 
     """``xs:date(text())`` of the line date and ``xs:date`` of the header date; None if the line has no text."""
     line_text = opt(text_children(node), "text node")
     document = node.getparent().getparent().getparent()
-    header = opt(_all(document, f"cac:InvoicePeriod/cbc:{which}"), "date")
-    header_key = xs_date_key(string_value(header))
+    session = active_session(node)
+    if session is None:
+        header_key = _header_date_key(document, which)
+    else:
+        # The same for every line: read once per check (a failed cast raises again for each line, as it did).
+        header_key = session.fact(("header period date", which, document), lambda: _header_date_key(document, which))
     return None if line_text is None else (xs_date_key(line_text), header_key)
+
+
+def _header_date_key(document: etree._Element, which: str) -> int:
+    """``xs:date(cac:InvoicePeriod/cbc:<which>)`` of the document."""
+    header = opt(_all(document, f"cac:InvoicePeriod/cbc:{which}"), "date")
+    return xs_date_key(string_value(header))
 
 
 _line_start = UBL_PEPPOL.context(_line_period_date("StartDate"))
@@ -363,12 +387,12 @@ _line = UBL_PEPPOL.context("cac:InvoiceLine | cac:CreditNoteLine")
 def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in _all(line, "cac:AllowanceCharge"):
-        flag = opt(_all(ac, "cbc:ChargeIndicator"), "charge indicator")
+    for ac in child_elements(line, _ALLOWANCE_CHARGE):
+        flag = opt(child_elements(ac, _CHARGE_INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
-            selected.extend(xs_decimal(string_value(a)) for a in _all(ac, "cbc:Amount"))
+            selected.extend(xs_decimal(string_value(a)) for a in child_elements(ac, _AMOUNT))
             amounts[indicator] = selected
     return _to_cents(amounts["true"]), _to_cents(amounts["false"])
 
@@ -388,10 +412,13 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    line_amount = _decimal_or(node, "cbc:LineExtensionAmount", 0)
-    quantity = _decimal_or(node, "cbc:InvoicedQuantity" if _is_invoice(node) else "cbc:CreditedQuantity", 1)
-    price = _decimal_or(node, "cac:Price/cbc:PriceAmount", 0)
-    base_quantity = decimal_or_none(_all(node, "cac:Price/cbc:BaseQuantity"))
+    line_amount = _decimal_or_default(child_elements(node, _LINE_EXTENSION_AMOUNT), _ZERO)
+    quantity = _decimal_or_default(
+        child_elements(node, _INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY), _ONE
+    )
+    prices = child_elements(node, _PRICE)
+    price = _decimal_or_default([a for p in prices for a in child_elements(p, _PRICE_AMOUNT)], _ZERO)
+    base_quantity = decimal_or_none([q for p in prices for q in child_elements(p, _BASE_QUANTITY)])
     if base_quantity is None or base_quantity == 0:
         base_quantity = Decimal(1)
     charges, allowances = _charge_totals(node)
