@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.rules._engine import Fail, Guarded, Test, active_session
+from validators.rules._engine import Fail, Guarded, Session, Test, active_session
 from validators.rules._session import ACTIVE
 
-__all__ = ["AbsenceProbe"]
+__all__ = ["AbsenceProbe", "attribute_owners"]
 
 
 @dataclass
@@ -53,7 +53,29 @@ def _split(path: str, sep: str) -> list[str]:
     return parts
 
 
-_ALL_ATTRIBUTES = etree.XPath("//@*")
+_OWNERS = "attribute owners"
+
+
+def attribute_owners(session: Session) -> dict[str, list[etree._Element]]:
+    """Each attribute name of the session's document (Clark names for namespaced ones) with the elements
+    carrying it, in document order: what ``//@*`` lists, read once per check."""
+    return session.fact(_OWNERS, lambda: _attribute_owners(session))  # type: ignore[no-any-return]
+
+
+def _attribute_owners(session: Session) -> dict[str, list[etree._Element]]:
+    # Asking each element for its attribute names is cheaper than libxml2's //@*, whose every result
+    # is a string object of its own.
+    owners: dict[str, list[etree._Element]] = {}
+    for element in session.elements:
+        names = element.keys()
+        if names:
+            for name in names:
+                bucket = owners.get(name)
+                if bucket is None:
+                    owners[name] = [element]
+                else:
+                    bucket.append(element)
+    return owners
 
 
 class AbsenceProbe:
@@ -73,8 +95,7 @@ class AbsenceProbe:
         for key, path in self.paths.items():
             self._add(key, path)
         # Elements a document-wide (``//``) path can start at: those with a first-step tag, and,
-        # for ``//@attr``, the owners of such attributes. libxml2 lists every attribute of a document
-        # quickly (``//*[@a or @b ...]`` would be fifty times slower than ``//@*``).
+        # for ``//@attr``, the owners of such attributes (see ``attribute_owners``).
         self._anywhere_tags = tuple(self._anywhere.children)
         self._anywhere_attrs = frozenset(self._anywhere.attrs)
 
@@ -150,8 +171,9 @@ class AbsenceProbe:
             return [el for el in root.iter(etree.Element) if self._starts_here(el)]
         starts = [el for tag in self._anywhere_tags for el in session.by_tag.get(tag, ())]
         if self._anywhere_attrs:
-            attrs = self._anywhere_attrs
-            starts.extend(a.getparent() for a in _ALL_ATTRIBUTES(root) if a.attrname in attrs)
+            owners = attribute_owners(session)
+            for name in self._anywhere_attrs.intersection(owners):
+                starts.extend(owners[name])
         return session.in_document_order(starts)
 
     def _starts_here(self, element: etree._Element) -> bool:
