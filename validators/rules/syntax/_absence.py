@@ -159,18 +159,21 @@ class AbsenceProbe:
     def __call__(self, node: etree._Element) -> dict[str, etree._Element]:
         """Every key whose path exists, with the first element found (the owner, for an attribute).
 
-        Within a run, the walk of a node is made once; outside a run, every call walks.
+        Within a run, a walk that finds something is made once per node (the engine then asks again for
+        the keys found, a walk that finds nothing it does not ask again); outside a run, every call walks.
         """
         # Keyed by the node itself, the answer cannot be mistaken for another node's: no need to
         # check (at some cost) that the node belongs to the session's document.
         session = ACTIVE.get()
         if session is None:
             return self.walk(node)
-        memo = session.memo
+        # Only a walk that found something is kept: the engine asks again only for the keys found.
         key = (self, node)
-        found = memo.get(key)
+        found = session.memo.get(key)
         if found is None:
-            found = memo[key] = self.walk(node)
+            found = self.walk(node)
+            if found:
+                session.memo[key] = found
         return found  # type: ignore[no-any-return]
 
     def walk(self, node: etree._Element) -> dict[str, etree._Element]:
