@@ -92,11 +92,13 @@ class Cardinality:
         session = ACTIVE.get()
         if session is None:
             return self.evaluate(node)
-        memo = session.memo
+        # Only a failure is kept: the engine asks again only for the rules that fail.
         key = (self, node)
-        failed = memo.get(key)
+        failed = session.memo.get(key)
         if failed is None:
-            failed = memo[key] = self.evaluate(node)
+            failed = self.evaluate(node)
+            if failed:
+                session.memo[key] = failed
         return failed  # type: ignore[no-any-return]
 
     def evaluate(self, node: etree._Element) -> dict[str, bool | Fail]:
