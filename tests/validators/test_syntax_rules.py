@@ -10,11 +10,12 @@ import pytest
 from lxml import etree
 
 from schemas.xml import parse_xml
-from validators.rules import Flag, RuleSet, Session
+from validators.rules import Fail, Flag, RuleSet, Session
 from validators.rules._session import activate
 from validators.rules.sets import EN16931_CII, EN16931_UBL
 from validators.rules.syntax import _cii_restrictions
-from validators.rules.syntax._absence import AbsenceProbe
+from validators.rules.syntax._absence import AbsenceProbe, attribute_owners
+from validators.rules.syntax._cardinality import Cardinality
 from validators.rules.syntax._codelists import CODE_LISTS, in_list
 from validators.rules.syntax._patterns import CII_CODES, CII_SYNTAX, UBL_CODES, UBL_SYNTAX
 from validators.rules.syntax._ubl_restrictions import RESTRICTIONS
@@ -390,8 +391,15 @@ def _probe_agrees_with_xpath(
             if key in found:
                 first = xpath(node)[0]
                 assert found[key] is (first.getparent() if isinstance(first, str) else first), key
-        # ... and a walk in a session, through its child index, finds the very same elements.
-        with activate(Session(node.getroottree().getroot())):
+        # ... and a walk in a session finds the very same elements, children taken one by one ...
+        session = Session(node.getroottree().getroot())
+        with activate(session):
+            assert probe(node) == found, etree.QName(node).localname
+        # ... or tag by tag, where other rules have built the session's child index.
+        session = Session(node.getroottree().getroot())
+        for element in session.elements:
+            session.children(element)
+        with activate(session):
             assert probe(node) == found, etree.QName(node).localname
 
 
@@ -404,6 +412,90 @@ def test_the_probe_finds_what_xpath_finds_on_inline_invoices() -> None:
     paths = {rule_id: path for rule_id, _, path in RESTRICTIONS}
     namespaces = dict(EN16931_UBL.namespaces)
     _probe_agrees_with_xpath(paths, namespaces, [ubl(body), ubl(body, root="CreditNote"), ubl()])
+
+
+def test_a_key_two_alternatives_can_find_names_the_first_in_document_order() -> None:
+    # (cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID: the credit note line comes first here.
+    credit_line = LINE.replace("InvoiceLine", "CreditNoteLine").replace("<cbc:ID>1</cbc:ID>", "<cbc:UUID>c</cbc:UUID>")
+    invoice_line = LINE.replace("<cbc:ID>1</cbc:ID>", "<cbc:UUID>i</cbc:UUID>")
+    root = ubl(lines=credit_line + invoice_line)
+    probe = AbsenceProbe({"uuid": "(cac:InvoiceLine|cac:CreditNoteLine)/cbc:UUID"}, dict(EN16931_UBL.namespaces))
+    session = Session(root)
+    for element in session.elements:
+        session.children(element)
+    with activate(session):
+        assert probe(root)["uuid"].text == "c"
+    assert probe(root)["uuid"].text == "c"
+
+
+def test_attribute_owners_are_what_xpath_lists() -> None:
+    root = ubl('<cbc:Note xmlns:x="urn:x" x:a="1" b="2">n</cbc:Note><cbc:Note b="3"/>')
+    listed: dict[str, list[etree._Element]] = {}
+    for attribute in root.xpath("//@*"):
+        listed.setdefault(attribute.attrname, []).append(attribute.getparent())
+    assert attribute_owners(Session(root)) == listed
+    assert len(listed["b"]) == 2 and "{urn:x}a" in listed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("EUR", True), (" EUR\n", True), ("E UR", False), ("", False), (None, False), ("eur", False)]
+)
+def test_a_code_is_looked_up_as_normalized(text: str | None, expected: bool) -> None:
+    assert in_list(text, CODE_LISTS["ISO_4217"]) is expected
+
+
+def _cardinality_agrees_with_xpath(
+    paths: dict[str, str], nodes: Iterable[etree._Element], namespaces: dict[str, str]
+) -> None:
+    counts = Cardinality(namespaces)
+    tests = {}
+    for key, path in paths.items():
+        tests[key + " <= 1"] = counts.at_most(key + " <= 1", path, 1)
+        tests[key + " = 1"] = counts.exactly(key + " = 1", path, 1)
+    for node in nodes:
+        for session in (None, Session(node.getroottree().getroot())):
+            failed = counts.evaluate(node) if session is None else _in(session, counts, node)
+            for key, path in paths.items():
+                found = node.xpath(path, namespaces=namespaces)
+                over = failed.get(key + " <= 1", True)
+                if len(found) <= 1:
+                    assert over is True, key
+                elif isinstance(found[1], etree._Element):
+                    assert over == Fail(node=found[1]), key
+                else:
+                    assert over is False, key
+                assert (failed.get(key + " = 1", True) is True) == (len(found) == 1), key
+
+
+def _in(session: Session, counts: Cardinality, node: etree._Element) -> dict[str, bool | Fail]:
+    with activate(session):
+        return counts(node)
+
+
+def test_cardinalities_count_what_xpath_counts() -> None:
+    body = """<cac:PaymentMeans><cbc:PaymentMeansCode name="a">1</cbc:PaymentMeansCode></cac:PaymentMeans>
+      <cac:PaymentMeans><cbc:PaymentMeansCode name="b">1</cbc:PaymentMeansCode><cbc:PaymentMeansCode/>
+        <cac:PaymentMandate><cbc:ID>1</cbc:ID><cbc:ID>2</cbc:ID></cac:PaymentMandate></cac:PaymentMeans>
+      <cac:InvoicePeriod/><!-- a comment -->
+      <cac:InvoicePeriod><cbc:DescriptionCode>3</cbc:DescriptionCode></cac:InvoicePeriod>"""
+    paths = {
+        "means": "cac:PaymentMeans",
+        "codes": "cac:PaymentMeans/cbc:PaymentMeansCode",
+        "names": "cac:PaymentMeans/cbc:PaymentMeansCode/@name",
+        "mandates": "cac:PaymentMeans/cac:PaymentMandate/cbc:ID",
+        "periods": "cac:InvoicePeriod",
+        "period codes": "cac:InvoicePeriod/cbc:DescriptionCode",
+        "missing": "cac:Delivery/cac:DeliveryLocation/cbc:ID",
+        "line items": "cac:InvoiceLine/cac:Item/cac:ClassifiedTaxCategory",
+    }
+    namespaces = dict(EN16931_UBL.namespaces)
+    root = ubl(body, lines=LINE + LINE)
+    _cardinality_agrees_with_xpath(paths, [root, ubl()], namespaces)
+    _cardinality_agrees_with_xpath(
+        {"items": "cac:Item/cac:ClassifiedTaxCategory"},
+        root.iterchildren(f"{{{namespaces['cac']}}}InvoiceLine"),
+        namespaces,
+    )
 
 
 # --- the corpus -------------------------------------------------------------------------------------------------

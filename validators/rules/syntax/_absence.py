@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from validators.rules._engine import Fail, Guarded, Test, active_session
+from validators.rules._engine import Fail, Guarded, Session, Test, active_session
 from validators.rules._session import ACTIVE
 
-__all__ = ["AbsenceProbe"]
+__all__ = ["AbsenceProbe", "attribute_owners"]
 
 
 @dataclass
@@ -36,6 +36,23 @@ class _Step:
     attrs: dict[str, list[str]] = field(default_factory=dict)
     # Clark tag -> (predicate or None, next step); a list since one tag may carry several predicates.
     children: dict[str, list[tuple[etree.XPath | None, _Step]]] = field(default_factory=dict)
+    # The child tags through which some key can be found by another child tag too (``(a|b)/c``): where
+    # two of them are children of one element, its children are taken in document order, not tag by tag.
+    merged: frozenset[str] = frozenset()
+
+    def settle(self) -> set[str]:
+        """Work out ``merged`` here and below, once every path is added; the keys this step or a deeper one finds."""
+        by_tag = {tag: set().union(*(nxt.settle() for _, nxt in options)) for tag, options in self.children.items()}
+        if len(by_tag) > 1:
+            seen: dict[str, str] = {}
+            merged = set()
+            for tag, keys in by_tag.items():
+                for key in keys:
+                    other = seen.setdefault(key, tag)
+                    if other != tag:
+                        merged.update((tag, other))
+            self.merged = frozenset(merged)
+        return {*self.found, *(k for keys in self.attrs.values() for k in keys)}.union(*by_tag.values())
 
 
 def _split(path: str, sep: str) -> list[str]:
@@ -53,7 +70,29 @@ def _split(path: str, sep: str) -> list[str]:
     return parts
 
 
-_ALL_ATTRIBUTES = etree.XPath("//@*")
+_OWNERS = "attribute owners"
+
+
+def attribute_owners(session: Session) -> dict[str, list[etree._Element]]:
+    """Each attribute name of the session's document (Clark names for namespaced ones) with the elements
+    carrying it, in document order: what ``//@*`` lists, read once per check."""
+    return session.fact(_OWNERS, lambda: _attribute_owners(session))  # type: ignore[no-any-return]
+
+
+def _attribute_owners(session: Session) -> dict[str, list[etree._Element]]:
+    # Asking each element for its attribute names is cheaper than libxml2's //@*, whose every result
+    # is a string object of its own.
+    owners: dict[str, list[etree._Element]] = {}
+    for element in session.elements:
+        names = element.keys()
+        if names:
+            for name in names:
+                bucket = owners.get(name)
+                if bucket is None:
+                    owners[name] = [element]
+                else:
+                    bucket.append(element)
+    return owners
 
 
 class AbsenceProbe:
@@ -72,11 +111,16 @@ class AbsenceProbe:
         self._predicates: dict[str, etree.XPath] = {}
         for key, path in self.paths.items():
             self._add(key, path)
+        self._relative.settle()
+        self._anywhere.settle()
         # Elements a document-wide (``//``) path can start at: those with a first-step tag, and,
-        # for ``//@attr``, the owners of such attributes. libxml2 lists every attribute of a document
-        # quickly (``//*[@a or @b ...]`` would be fifty times slower than ``//@*``).
+        # for ``//@attr``, the owners of such attributes (see ``attribute_owners``).
         self._anywhere_tags = tuple(self._anywhere.children)
         self._anywhere_attrs = frozenset(self._anywhere.attrs)
+        # Unless alternatives let one key start at elements of two names, each key of a document-wide path
+        # is found from the elements of one name (or the owners of one attribute) only, which the session
+        # lists in document order: the starts need no merging.
+        self._anywhere_apart = not self._anywhere.merged
 
     def _qname(self, name: str) -> str:
         prefix, _, local = name.partition(":")
@@ -115,18 +159,21 @@ class AbsenceProbe:
     def __call__(self, node: etree._Element) -> dict[str, etree._Element]:
         """Every key whose path exists, with the first element found (the owner, for an attribute).
 
-        Within a run, the walk of a node is made once; outside a run, every call walks.
+        Within a run, a walk that finds something is made once per node (the engine then asks again for
+        the keys found, a walk that finds nothing it does not ask again); outside a run, every call walks.
         """
         # Keyed by the node itself, the answer cannot be mistaken for another node's: no need to
         # check (at some cost) that the node belongs to the session's document.
         session = ACTIVE.get()
         if session is None:
             return self.walk(node)
-        memo = session.memo
+        # Only a walk that found something is kept: the engine asks again only for the keys found.
         key = (self, node)
-        found = memo.get(key)
+        found = session.memo.get(key)
         if found is None:
-            found = memo[key] = self.walk(node)
+            found = self.walk(node)
+            if found:
+                session.memo[key] = found
         return found  # type: ignore[no-any-return]
 
     def walk(self, node: etree._Element) -> dict[str, etree._Element]:
@@ -135,12 +182,89 @@ class AbsenceProbe:
         # Attribute paths without element steps (``@schemeID``) name the context node's own attributes.
         if self._relative.attrs:
             self._attributes(node, self._relative, found)
-        self._walk(node, self._relative, found)
+        session = ACTIVE.get()
+        if session is None:
+            self._walk(node, self._relative, found)
+        elif self._relative.children:
+            self._walk_indexed(node, self._relative, found, session)
         if self._anywhere.children or self._anywhere.attrs:
-            for element in self._anywhere_starts(node):
-                self._attributes(element, self._anywhere, found)
-                self._enter(element, self._anywhere, found)
+            root = node.getroottree().getroot()
+            if session is not None and self._anywhere_apart and session.root is root:
+                self._walk_anywhere(session, found)
+            else:
+                for element in self._anywhere_starts(node):
+                    self._attributes(element, self._anywhere, found)
+                    self._enter(element, self._anywhere, found)
         return found
+
+    def _walk_anywhere(self, session: Session, found: dict[str, etree._Element]) -> None:
+        """The document-wide paths, from the session's index: the elements of each first name in document order."""
+        anywhere = self._anywhere
+        by_tag = session.by_tag
+        for tag, options in anywhere.children.items():
+            elements = by_tag.get(tag)
+            if elements:
+                self._take(elements, options, found, session)
+        if anywhere.attrs:
+            owners = attribute_owners(session)
+            for name in self._anywhere_attrs.intersection(owners):
+                for key in anywhere.attrs[name]:
+                    found.setdefault(key, owners[name][0])
+
+    def _walk_indexed(
+        self, parent: etree._Element, step: _Step, found: dict[str, etree._Element], session: Session
+    ) -> None:
+        """``_walk``, through the session's child index where other rules have had it built for ``parent``.
+
+        Taken tag by tag, the children a step names are fewer to look at than all children. Each key is
+        found through one tag of the step, whose elements come in document order, so the first finding of
+        each key is the one ``_walk`` makes; where two tags can find the same key and both are present,
+        the children are taken in document order as ``_walk`` takes them. Building the index only for
+        this walk would cost more than a pass over the children.
+        """
+        wanted = step.children
+        kids = session._children.get(parent)
+        if kids is None or (step.merged and len(step.merged.intersection(kids)) > 1):
+            for child in parent:  # _take for each child, written out: most walks take this way
+                options = wanted.get(child.tag)
+                if options is None:
+                    continue
+                for test, nxt in options:
+                    if test is None or test(child):
+                        for key in nxt.found:
+                            found.setdefault(key, child)
+                        if nxt.attrs:
+                            self._attributes(child, nxt, found)
+                        if nxt.children and len(child):
+                            self._walk_indexed(child, nxt, found, session)
+        elif len(kids) <= len(wanted):
+            for tag, elements in kids.items():
+                options = wanted.get(tag)
+                if options is not None:
+                    self._take(elements, options, found, session)
+        else:
+            for tag, options in wanted.items():
+                elements = kids.get(tag)
+                if elements is not None:
+                    self._take(elements, options, found, session)
+
+    def _take(
+        self,
+        elements: list[etree._Element],
+        options: list[tuple[etree.XPath | None, _Step]],
+        found: dict[str, etree._Element],
+        session: Session,
+    ) -> None:
+        """Elements of one name as one more step: ``_enter`` for each, in document order."""
+        for element in elements:
+            for test, nxt in options:
+                if test is None or test(element):
+                    for key in nxt.found:
+                        found.setdefault(key, element)
+                    if nxt.attrs:
+                        self._attributes(element, nxt, found)
+                    if nxt.children and len(element):
+                        self._walk_indexed(element, nxt, found, session)
 
     def _anywhere_starts(self, node: etree._Element) -> list[etree._Element]:
         """The elements, in document order, at which a ``//`` path can begin; no other element adds anything."""
@@ -150,8 +274,9 @@ class AbsenceProbe:
             return [el for el in root.iter(etree.Element) if self._starts_here(el)]
         starts = [el for tag in self._anywhere_tags for el in session.by_tag.get(tag, ())]
         if self._anywhere_attrs:
-            attrs = self._anywhere_attrs
-            starts.extend(a.getparent() for a in _ALL_ATTRIBUTES(root) if a.attrname in attrs)
+            owners = attribute_owners(session)
+            for name in self._anywhere_attrs.intersection(owners):
+                starts.extend(owners[name])
         return session.in_document_order(starts)
 
     def _starts_here(self, element: etree._Element) -> bool:

@@ -41,6 +41,8 @@ def in_list(text: str | None, codes: frozenset[str]) -> bool:
 
     An absent attribute counts as the empty string, which no list holds.
     """
+    if text in codes:  # a code is one token without whitespace: normalizing would leave it as it is
+        return True
     value = normalize_space(text or "")
     return " " not in value and value in codes
 

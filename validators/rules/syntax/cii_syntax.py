@@ -22,6 +22,7 @@ from validators.rules._xpath import XPaths
 from validators.rules.sets import EN16931_CII
 from validators.rules.syntax import _cii_restrictions as restrictions
 from validators.rules.syntax._absence import AbsenceProbe
+from validators.rules.syntax._cardinality import Cardinality
 from validators.rules.syntax._patterns import CII_SYNTAX
 
 __all__: list[str] = []
@@ -51,24 +52,58 @@ def _is_false(element: etree._Element) -> bool:
     return _text(element).strip(" \t\n\r") in ("false", "0")
 
 
-def _at_most(expr: str, limit: int) -> Test:
+def _children(node: etree._Element, *names: str) -> list[etree._Element]:
+    """The elements a path of ``ram:`` child steps selects, in document order."""
+    found = [node]
+    for name in names:
+        found = [child for parent in found for child in child_elements(parent, _RAM + name)]
+    return found
+
+
+def _one_identifier(party: str) -> Test:
+    """``ID`` or ``GlobalID`` of the party, not both (the official three-way disjunction says just that).
+
+    ``not(boolean(party/ram:ID) and boolean(party/ram:GlobalID))``, read from the child index.
+    """
+    return lambda node: not (_children(node, party, "ID") and _children(node, party, "GlobalID"))
+
+
+def _named_and_departed(party: str) -> Test:
+    """``not(party/ram:DefinedTradeContact/ram:PersonName and party/ram:DefinedTradeContact/ram:DepartmentName)``."""
+    return lambda node: (
+        not (
+            _children(node, party, "DefinedTradeContact", "PersonName")
+            and _children(node, party, "DefinedTradeContact", "DepartmentName")
+        )
+    )
+
+
+def _one_document_of_type(code: str) -> Test:
+    """``count(ram:AdditionalReferencedDocument[ram:TypeCode = code]) <= 1``."""
+
     def test(node: etree._Element) -> bool | Fail:
-        found = _xp.nodes(node, expr)
-        if len(found) <= limit:
-            return True
-        return Fail(node=found[limit] if isinstance(found[limit], etree._Element) else None)
+        found = [
+            document
+            for document in child_elements(node, _RAM + "AdditionalReferencedDocument")
+            if any(_text(t) == code for t in child_elements(document, _RAM + "TypeCode"))
+        ]
+        return len(found) <= 1 or Fail(node=found[1])
 
     return test
 
 
-def _exactly(expr: str, number: int) -> Test:
-    return lambda node: len(_xp.nodes(node, expr)) == number
+def _own_attributes(node: etree._Element) -> Mapping[str, str]:
+    """The probe of the rules on the context element's own attributes: its attributes, by name."""
+    return node.attrib  # type: ignore[return-value]
 
 
-def _one_identifier(party: str) -> Test:
-    """``ID`` or ``GlobalID`` of the party, not both (the official three-way disjunction says just that)."""
-    expr = f"boolean({party}/ram:ID) and boolean({party}/ram:GlobalID)"
-    return lambda node: not _xp(node, expr)
+def _reported_here(node: etree._Element) -> Fail:
+    return Fail(node=node)
+
+
+def _without(attr: str) -> Test:
+    """The attribute is absent from the context element; the engine calls the test only where it is present."""
+    return Guarded(_own_attributes, attr, _reported_here)
 
 
 class _Section:
@@ -78,6 +113,8 @@ class _Section:
         self.context: Context = CII_SYNTAX.context(match)
         self.paths = dict(paths or {})
         self.probe = AbsenceProbe(self.paths, _NS)
+        # The cardinality rules and other cheap tests of the context, answered in one probe call.
+        self.counts = Cardinality(_NS)
 
     def absent(self, *rule_ids: str, flag: Flag = Flag.WARNING) -> None:
         """Register "should not be present" rules of the table, in the given order (all of them if none given)."""
@@ -115,24 +152,22 @@ def _absent_unless(probe: AbsenceProbe, rule_id: str, allowed: Callable[[etree._
     return Guarded(probe, rule_id, test)
 
 
+def _always(node: etree._Element) -> bool:
+    """``(A or B) or (not(A) and not(B))`` for child paths A and B: true whatever the node holds."""
+    return True
+
+
 # --- Payment instructions (BG-16) -----------------------------------------------------------------------------
 
 _means = _Section("//ram:SpecifiedTradeSettlementPaymentMeans")
-# Officially "either both financial institutions or neither or one": always true, kept as written.
+# Officially "either both financial institutions or neither or one": always true, so never asked of lxml.
 _means.check(
     "CII-SR-464",
     Flag.WARNING,
     en="Only one BT-86 element is allowed on an invoice.",
     de="Nur ein Element BT-86 ist in einer Rechnung erlaubt.",
     terms=("BT-86",),
-)(
-    lambda node: _xp(
-        node,
-        "(ram:PayeeSpecifiedCreditorFinancialInstitution or ram:PayerSpecifiedDebtorFinancialInstitution)"
-        " or (not(ram:PayeeSpecifiedCreditorFinancialInstitution)"
-        " and not(ram:PayerSpecifiedDebtorFinancialInstitution))",
-    )
-)
+)(_always)
 
 # --- Document context -----------------------------------------------------------------------------------------
 
@@ -144,7 +179,7 @@ _context.check(
     en="The business process context occurs at most once.",
     de="Der Geschäftsprozess-Kontext darf höchstens einmal vorkommen.",
     terms=("BT-23",),
-)(_at_most("ram:BusinessProcessSpecifiedDocumentContextParameter", 1))
+)(_context.counts.at_most("CII-SR-003", "ram:BusinessProcessSpecifiedDocumentContextParameter", 1))
 _context.absent("CII-SR-006", "CII-SR-007", "CII-SR-008")
 _context.check(
     "CII-SR-009",
@@ -152,14 +187,14 @@ _context.check(
     en="The guideline context parameter occurs exactly once.",
     de="Der Spezifikations-Kontext muss genau einmal vorkommen.",
     terms=("BT-24",),
-)(_exactly("ram:GuidelineSpecifiedDocumentContextParameter", 1))
+)(_context.counts.exactly("CII-SR-009", "ram:GuidelineSpecifiedDocumentContextParameter", 1))
 _context.check(
     "CII-SR-010",
     Flag.FATAL,
     en="The specification identifier occurs exactly once.",
     de="Die Spezifikationskennung muss genau einmal vorkommen.",
     terms=("BT-24",),
-)(_exactly("ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", 1))
+)(_context.counts.exactly("CII-SR-010", "ram:GuidelineSpecifiedDocumentContextParameter/ram:ID", 1))
 _context.absent("CII-SR-011", "CII-SR-012")
 
 # --- Exchanged document ---------------------------------------------------------------------------------------
@@ -172,7 +207,7 @@ _document.check(
     en="The invoice type code occurs exactly once.",
     de="Der Rechnungstyp-Code muss genau einmal vorkommen.",
     terms=("BT-3",),
-)(_exactly("ram:TypeCode", 1))
+)(_document.counts.exactly("CII-SR-014", "ram:TypeCode", 1))
 _document.absent(*(r for r in _document.paths if r != "CII-SR-013"))
 
 _note = _Section(_ROOT + "/rsm:ExchangedDocument/ram:IncludedNote")
@@ -182,7 +217,7 @@ _note.check(
     en="An invoice note has at most one content.",
     de="Eine Bemerkung zur Rechnung hat höchstens einen Inhalt.",
     terms=("BT-22",),
-)(_at_most("ram:Content", 1))
+)(_note.counts.at_most("CII-SR-030", "ram:Content", 1))
 
 # --- Invoice line (BG-25) -------------------------------------------------------------------------------------
 
@@ -196,14 +231,14 @@ _line_document.check(
     en="An invoice line has at most one note.",
     de="Eine Rechnungsposition hat höchstens eine Bemerkung.",
     terms=("BT-127",),
-)(_at_most("ram:IncludedNote", 1))
+)(_line_document.counts.at_most("CII-SR-039", "ram:IncludedNote", 1))
 _line_document.check(
     "CII-SR-040",
     Flag.WARNING,
     en="An invoice line note has at most one content.",
     de="Eine Bemerkung zur Position hat höchstens einen Inhalt.",
     terms=("BT-127",),
-)(_at_most("ram:IncludedNote/ram:Content", 1))
+)(_line_document.counts.at_most("CII-SR-040", "ram:IncludedNote/ram:Content", 1))
 _line_document.absent()
 
 _product = _Section(_LINE + "/ram:SpecifiedTradeProduct", _numbered(restrictions.PRODUCT))
@@ -214,7 +249,13 @@ _product.check(
     en="An item standard identifier has a scheme identifier.",
     de="Eine Artikelkennung nach registriertem Schema hat eine Schema-Kennung.",
     terms=("BT-157",),
-)(lambda node: first_child(node, _RAM + "GlobalID") is None or _xp.exists(node, "ram:GlobalID/@schemeID"))
+)(
+    _product.counts.custom(
+        "CII-SR-046",
+        # ``not(ram:GlobalID) or ram:GlobalID/@schemeID``
+        lambda node: not (ids := child_elements(node, _RAM + "GlobalID")) or any("schemeID" in i.attrib for i in ids),
+    )
+)
 _product.absent(*(r for r in _product.paths if "CII-SR-048" <= r <= "CII-SR-089"))
 _product.check(
     "CII-SR-090",
@@ -223,9 +264,12 @@ _product.check(
     de="Das Ursprungsland des Artikels hat genau einen Code.",
     terms=("BT-159",),
 )(
-    lambda node: (
-        first_child(node, _RAM + "OriginTradeCountry") is None
-        or len(_xp.nodes(node, "ram:OriginTradeCountry/ram:ID")) == 1
+    _product.counts.custom(
+        "CII-SR-090",
+        lambda node: (
+            first_child(node, _RAM + "OriginTradeCountry") is None
+            or len(_children(node, "OriginTradeCountry", "ID")) == 1
+        ),
     )
 )
 _product.absent(*(r for r in _product.paths if r >= "CII-SR-091"))
@@ -237,14 +281,14 @@ _characteristic.check(
     en="An item attribute has exactly one name.",
     de="Eine Artikeleigenschaft hat genau einen Namen.",
     terms=("BT-160",),
-)(_exactly("ram:Description", 1))
+)(_characteristic.counts.exactly("CII-SR-069", "ram:Description", 1))
 _characteristic.check(
     "CII-SR-072",
     Flag.FATAL,
     en="An item attribute has exactly one value.",
     de="Eine Artikeleigenschaft hat genau einen Wert.",
     terms=("BT-161",),
-)(_exactly("ram:Value", 1))
+)(_characteristic.counts.exactly("CII-SR-072", "ram:Value", 1))
 
 _agreement = _Section(_LINE + "/ram:SpecifiedLineTradeAgreement", _numbered(restrictions.LINE_AGREEMENT))
 _agreement.absent(*(r for r in _agreement.paths if r <= "CII-SR-118"))
@@ -254,23 +298,24 @@ _agreement.check(
     en="The item net price occurs exactly once.",
     de="Der Artikel-Nettopreis muss genau einmal vorkommen.",
     terms=("BT-146",),
-)(_exactly("ram:NetPriceProductTradePrice/ram:ChargeAmount", 1))
-
-_GROSS_ALLOWANCE = "ram:GrossPriceProductTradePrice/ram:AppliedTradeAllowanceCharge"
+)(_agreement.counts.exactly("CII-SR-439", "ram:NetPriceProductTradePrice/ram:ChargeAmount", 1))
 
 
-@_agreement.check(
+def _only_price_allowances(node: etree._Element) -> bool:
+    charges = _children(node, "GrossPriceProductTradePrice", "AppliedTradeAllowanceCharge")
+    indicators = [i for c in charges for i in child_elements(c, _RAM + "ChargeIndicator")]
+    amounts = any(child_elements(c, _RAM + "ActualAmount") for c in charges)
+    is_allowance = any(_is_false(i) for c in indicators for i in child_elements(c, _UDT + "Indicator"))
+    return (is_allowance and amounts) or (not indicators and not amounts)
+
+
+_agreement.check(
     "CII-SR-119",
     Flag.WARNING,
     en="Only a price discount (an allowance) may be given on the gross price.",
     de="Am Bruttopreis darf nur ein Rabatt (ein Abschlag) angegeben werden.",
     terms=("BT-147",),
-)
-def _only_price_allowances(node: etree._Element) -> bool:
-    indicators = _xp.nodes(node, _GROSS_ALLOWANCE + "/ram:ChargeIndicator")
-    amounts = _xp.nodes(node, _GROSS_ALLOWANCE + "/ram:ActualAmount")
-    is_allowance = any(_is_false(i) for c in indicators for i in child_elements(c, _UDT + "Indicator"))
-    return (is_allowance and bool(amounts)) or (not indicators and not amounts)
+)(_agreement.counts.custom("CII-SR-119", _only_price_allowances))
 
 
 _agreement.absent(
@@ -282,7 +327,7 @@ _agreement.check(
     en="The item net price occurs at most once.",
     de="Der Artikel-Nettopreis darf höchstens einmal vorkommen.",
     terms=("BT-146",),
-)(_at_most("ram:NetPriceProductTradePrice/ram:ChargeAmount", 1))
+)(_agreement.counts.at_most("CII-SR-441", "ram:NetPriceProductTradePrice/ram:ChargeAmount", 1))
 _agreement.absent("CII-SR-147", "CII-SR-148", "CII-SR-149", "CII-SR-150", "CII-SR-447")
 
 _allowance = _Section("//ram:SpecifiedTradeAllowanceCharge")
@@ -301,7 +346,7 @@ _price_allowance.check(
     en="The item price discount occurs at most once.",
     de="Der Rabatt auf den Artikelpreis darf höchstens einmal vorkommen.",
     terms=("BT-147",),
-)(_at_most("ram:ActualAmount", 1))
+)(_price_allowance.counts.at_most("CII-SR-440", "ram:ActualAmount", 1))
 
 _line_delivery = _Section(_LINE + "/ram:SpecifiedLineTradeDelivery", _numbered(restrictions.LINE_DELIVERY))
 _line_delivery.absent()
@@ -314,7 +359,7 @@ _line_settlement.check(
     en="An invoice line has exactly one VAT information.",
     de="Eine Rechnungsposition hat genau eine Umsatzsteuerangabe.",
     terms=("BG-30",),
-)(_exactly("ram:ApplicableTradeTax", 1))
+)(_line_settlement.counts.exactly("CII-SR-454", "ram:ApplicableTradeTax", 1))
 
 # --- Header agreement -----------------------------------------------------------------------------------------
 
@@ -328,79 +373,63 @@ _header_agreement.check(
     en="The buyer has one identifier only (ID or global ID).",
     de="Der Käufer hat nur eine Kennung (ID oder GlobalID).",
     terms=("BT-46",),
-)(_one_identifier("ram:BuyerTradeParty"))
+)(_header_agreement.counts.custom("CII-SR-450", _one_identifier("BuyerTradeParty")))
 _header_agreement.check(
     "CII-SR-455",
     Flag.FATAL,
     en="The seller has at most one contact.",
     de="Der Verkäufer hat höchstens einen Kontakt.",
     terms=("BG-6",),
-)(_at_most("ram:SellerTradeParty/ram:DefinedTradeContact", 1))
+)(_header_agreement.counts.at_most("CII-SR-455", "ram:SellerTradeParty/ram:DefinedTradeContact", 1))
 _header_agreement.check(
     "CII-SR-456",
     Flag.FATAL,
     en="The buyer has at most one contact.",
     de="Der Käufer hat höchstens einen Kontakt.",
     terms=("BG-9",),
-)(_at_most("ram:BuyerTradeParty/ram:DefinedTradeContact", 1))
+)(_header_agreement.counts.at_most("CII-SR-456", "ram:BuyerTradeParty/ram:DefinedTradeContact", 1))
 _header_agreement.check(
     "CII-SR-457",
     Flag.WARNING,
     en="At most one referenced document has type code 50.",
     de="Höchstens ein referenziertes Dokument hat den Typcode 50.",
     terms=("BT-17",),
-)(_at_most("ram:AdditionalReferencedDocument[ram:TypeCode='50']", 1))
+)(_header_agreement.counts.custom("CII-SR-457", _one_document_of_type("50")))
 _header_agreement.check(
     "CII-SR-458",
     Flag.WARNING,
     en="At most one referenced document has type code 130.",
     de="Höchstens ein referenziertes Dokument hat den Typcode 130.",
     terms=("BT-18",),
-)(_at_most("ram:AdditionalReferencedDocument[ram:TypeCode='130']", 1))
+)(_header_agreement.counts.custom("CII-SR-458", _one_document_of_type("130")))
 _header_agreement.check(
     "CII-SR-459",
     Flag.FATAL,
     en="The seller has at most one electronic address.",
     de="Der Verkäufer hat höchstens eine elektronische Adresse.",
     terms=("BT-34",),
-)(_at_most("ram:SellerTradeParty/ram:URIUniversalCommunication", 1))
+)(_header_agreement.counts.at_most("CII-SR-459", "ram:SellerTradeParty/ram:URIUniversalCommunication", 1))
 _header_agreement.check(
     "CII-SR-460",
     Flag.FATAL,
     en="The buyer has at most one electronic address.",
     de="Der Käufer hat höchstens eine elektronische Adresse.",
     terms=("BT-49",),
-)(_at_most("ram:BuyerTradeParty/ram:URIUniversalCommunication", 1))
+)(_header_agreement.counts.at_most("CII-SR-460", "ram:BuyerTradeParty/ram:URIUniversalCommunication", 1))
 _header_agreement.check(
     "CII-SR-465",
     Flag.WARNING,
     en="The seller contact names a person or a department, not both (BT-41).",
     de="Der Verkäuferkontakt nennt eine Person oder eine Abteilung, nicht beides (BT-41).",
     terms=("BT-41",),
-)(
-    lambda node: (
-        not _xp(
-            node,
-            "ram:SellerTradeParty/ram:DefinedTradeContact/ram:PersonName"
-            " and ram:SellerTradeParty/ram:DefinedTradeContact/ram:DepartmentName",
-        )
-    )
-)
+)(_header_agreement.counts.custom("CII-SR-465", _named_and_departed("SellerTradeParty")))
 _header_agreement.check(
     "CII-SR-466",
     Flag.WARNING,
     en="The buyer contact names a person or a department, not both (BT-56).",
     de="Der Käuferkontakt nennt eine Person oder eine Abteilung, nicht beides (BT-56).",
     terms=("BT-56",),
-)(
-    lambda node: (
-        not _xp(
-            node,
-            "ram:BuyerTradeParty/ram:DefinedTradeContact/ram:PersonName"
-            " and ram:BuyerTradeParty/ram:DefinedTradeContact/ram:DepartmentName",
-        )
-    )
-)
+)(_header_agreement.counts.custom("CII-SR-466", _named_and_departed("BuyerTradeParty")))
 
 # --- Header delivery ------------------------------------------------------------------------------------------
 
@@ -414,7 +443,7 @@ _header_delivery.check(
     en="The deliver-to location has one identifier only (ID or global ID).",
     de="Der Lieferort hat nur eine Kennung (ID oder GlobalID).",
     terms=("BT-71",),
-)(_one_identifier("ram:ShipToTradeParty"))
+)(_header_delivery.counts.custom("CII-SR-449", _one_identifier("ShipToTradeParty")))
 
 # --- Header settlement ----------------------------------------------------------------------------------------
 
@@ -426,7 +455,7 @@ _header_settlement.check(
     en="The payee has one identifier only (ID or global ID).",
     de="Der Zahlungsempfänger hat nur eine Kennung (ID oder GlobalID).",
     terms=("BT-60",),
-)(_one_identifier("ram:PayeeTradeParty"))
+)(_header_settlement.counts.custom("CII-SR-451", _one_identifier("PayeeTradeParty")))
 _header_settlement.absent(*(r for r in _header_settlement.paths if r > "CII-SR-364"))
 _header_settlement.check(
     "CII-SR-452",
@@ -434,28 +463,33 @@ _header_settlement.check(
     en="There is at most one payment terms element.",
     de="Es gibt höchstens ein Element für Zahlungsbedingungen.",
     terms=("BT-20",),
-)(_at_most("ram:SpecifiedTradePaymentTerms", 1))
+)(_header_settlement.counts.at_most("CII-SR-452", "ram:SpecifiedTradePaymentTerms", 1))
 _header_settlement.check(
     "CII-SR-453",
     Flag.WARNING,
     en="The payment terms have at most one description.",
     de="Die Zahlungsbedingungen haben höchstens eine Beschreibung.",
     terms=("BT-20",),
-)(_at_most("ram:SpecifiedTradePaymentTerms/ram:Description", 1))
+)(_header_settlement.counts.at_most("CII-SR-453", "ram:SpecifiedTradePaymentTerms/ram:Description", 1))
 _header_settlement.check(
     "CII-SR-461",
     Flag.FATAL,
     en="The VAT point date occurs at most once.",
     de="Das Datum der Steuerfälligkeit darf höchstens einmal vorkommen.",
     terms=("BT-7",),
-)(_at_most("ram:ApplicableTradeTax/ram:TaxPointDate", 1))
+)(_header_settlement.counts.at_most("CII-SR-461", "ram:ApplicableTradeTax/ram:TaxPointDate", 1))
 _header_settlement.check(
     "CII-SR-462",
     Flag.FATAL,
     en="All VAT point date codes of the invoice are equal.",
     de="Alle Codes für das Datum der Steuerfälligkeit sind gleich.",
     terms=("BT-8",),
-)(lambda node: len({_text(e) for e in _xp.nodes(node, "//ram:ApplicableTradeTax/ram:DueDateTypeCode")}) <= 1)
+)(
+    _header_settlement.counts.custom(
+        "CII-SR-462",
+        lambda node: len({_text(e) for e in _xp.nodes(node, "//ram:ApplicableTradeTax/ram:DueDateTypeCode")}) <= 1,
+    )
+)
 
 _summation = _Section(
     _SETTLEMENT + "/ram:SpecifiedTradeSettlementHeaderMonetarySummation", _numbered(restrictions.HEADER_SUMMATION)
@@ -470,13 +504,13 @@ _invoice.context.check(
     Flag.FATAL,
     en="The attribute languageID should not be present.",
     de="Das Attribut languageID sollte nicht vorhanden sein.",
-)(lambda node: "languageID" not in node.attrib)
+)(_without("languageID"))
 _invoice.context.check(
     "CII-DT-014",
     Flag.FATAL,
     en="The attribute languageLocaleID should not be present.",
     de="Das Attribut languageLocaleID sollte nicht vorhanden sein.",
-)(lambda node: "languageLocaleID" not in node.attrib)
+)(_without("languageLocaleID"))
 _invoice.absent()
 
 _parameter = _Section(_ends_with("DocumentContextParameter", "*"), _numbered(restrictions.PARAMETER, "CII-SR-{:02d}"))
@@ -486,17 +520,16 @@ _parameter.absent()
 # --- Data types -----------------------------------------------------------------------------------------------
 
 
-def _attributes(match: str, rules: tuple[tuple[str, str], ...], flag: Flag) -> _Section:
+def _attributes(match: str, rules: tuple[tuple[str, str], ...], flag: Flag) -> None:
     """A context whose rules each forbid one attribute of the context element."""
-    section = _Section(match, {rule_id: f"@{attr}" for rule_id, attr in rules})
+    context = CII_SYNTAX.context(match)
     for rule_id, attr in rules:
-        section.context.check(
+        context.check(
             rule_id,
             flag,
             en=f"The attribute {attr} should not be present.",
             de=f"Das Attribut {attr} sollte nicht vorhanden sein.",
-        )(section.probe.rule(rule_id))
-    return section
+        )(_without(attr))
 
 
 _attributes(
@@ -602,26 +635,27 @@ _attributes(
     Flag.FATAL,
 )
 
-_quantity = _Section(_ends_with("Quantity"))
-_BILLED_UNIT = "boolean(" + _LINE + "/ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode)"
+_quantity = CII_SYNTAX.context(_ends_with("Quantity"))
+# boolean() of the path: the unit codes of the invoiced quantities, read once per check.
+_BILLED_UNIT = _LINE + "/ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode"
 # As officially written: a unit code is accepted on any quantity once some invoiced quantity has one.
-_quantity.context.check(
+_quantity.check(
     "CII-DT-033",
     Flag.FATAL,
     en="The attribute unitCode should not be present.",
     de="Das Attribut unitCode sollte nicht vorhanden sein.",
-)(lambda node: "unitCode" not in node.attrib or _xp(node, _BILLED_UNIT))
+)(Guarded(_own_attributes, "unitCode", lambda node: _xp.exists(node, _BILLED_UNIT)))
 for _rule_id, _attr in (
     ("CII-DT-034", "unitCodeListID"),
     ("CII-DT-035", "unitCodeListAgencyID"),
     ("CII-DT-036", "unitCodeListAgencyName"),
 ):
-    _quantity.context.check(
+    _quantity.check(
         _rule_id,
         Flag.FATAL,
         en=f"The attribute {_attr} should not be present.",
         de=f"Das Attribut {_attr} sollte nicht vorhanden sein.",
-    )(lambda node, attr=_attr: attr not in node.attrib)
+    )(_without(_attr))
 
 # Trade tax (BG-23 and the VAT of lines, allowances and charges).
 _TRADE_TAX = {

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag, Test
-from validators.rules._session import child_elements, first_child
+from validators.rules._session import active_session, child_elements, first_child
 from validators.rules._text import string_value
 from validators.rules._xpath import XPaths
 from validators.rules.sets import EN16931_UBL
-from validators.rules.syntax._absence import AbsenceProbe
+from validators.rules.syntax._absence import AbsenceProbe, attribute_owners
+from validators.rules.syntax._cardinality import Cardinality
 from validators.rules.syntax._patterns import UBL_SYNTAX
 from validators.rules.syntax._ubl_restrictions import RESTRICTIONS
 
@@ -208,11 +209,19 @@ _party_tax.check(
     terms=("BT-31", "BT-32", "BT-48", "BT-63"),
     en="A party tax scheme states both the tax scheme identifier and the company identifier.",
     de="Ein PartyTaxScheme nennt sowohl die Steuerschema-Kennung als auch die CompanyID.",
-)(lambda node: node.find(f"{_CAC}TaxScheme/{_CBC}ID") is not None and first_child(node, _CBC + "CompanyID") is not None)
+)(
+    lambda node: (
+        first_child(node, _CBC + "CompanyID") is not None
+        and any(first_child(t, _CBC + "ID") is not None for t in child_elements(node, _CAC + "TaxScheme"))
+    )
+)
 
 # --- The invoice: restrictions (UBL-CR), attribute restrictions (UBL-DT), cardinalities (UBL-SR) --------------
 
 _invoice = UBL_SYNTAX.context("/ubl:Invoice | /cn:CreditNote")
+# The rules of the document element beyond absence pass on almost every invoice: one probe answers
+# them all (the cardinalities by one count of their paths), so only a failing rule is called.
+_COUNTS = Cardinality(_NS)
 
 _DT_ATTRIBUTES = (
     ("UBL-DT-08", "schemeName", "Schema-Name"),
@@ -269,6 +278,15 @@ for _rule_id, _flag, _path in RESTRICTIONS:
         de=f"Eine UBL-Rechnung {'darf' if _shall else 'sollte'} {_readable(_path)} nicht enthalten.",
     )(_PROBE.rule(_rule_id))
 
+
+def _name_only_on_payment_means_codes(node: etree._Element) -> bool:
+    """``not(//@name[not(parent::cbc:PaymentMeansCode)])``, from the attributes the probe lists once per check."""
+    session = active_session(node)
+    if session is None:
+        return not _xp.exists(node, "//@name[not(parent::cbc:PaymentMeansCode)]")
+    return all(owner.tag == _CBC + "PaymentMeansCode" for owner in attribute_owners(session).get("name", ()))
+
+
 # DT-18 stands in official order among the other attribute rules.
 for _rule_id, _attr, _de_name in _DT_ATTRIBUTES:
     _invoice.check(
@@ -283,7 +301,7 @@ for _rule_id, _attr, _de_name in _DT_ATTRIBUTES:
             Flag.WARNING,
             en="The attribute name should only be used on a payment means code.",
             de="Das Attribut name sollte nur am Zahlungsart-Code verwendet werden.",
-        )(lambda node: not _xp.exists(node, "//@name[not(parent::cbc:PaymentMeansCode)]"))
+        )(_COUNTS.custom("UBL-DT-18", _name_only_on_payment_means_codes))
 
 _SUPPLIER = "cac:AccountingSupplierParty/cac:Party/"
 _CUSTOMER = "cac:AccountingCustomerParty/cac:Party/"
@@ -365,6 +383,18 @@ _CARDINALITY_2 = (
     ),
 )
 
+
+def _one_invoiced_object_id(node: etree._Element) -> bool | Fail:
+    """UBL-SR-04's path, ``cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID``, at most once."""
+    found = [
+        i
+        for reference in child_elements(node, _CAC + "AdditionalDocumentReference")
+        if any(_text(c) == "130" for c in child_elements(reference, _CBC + "DocumentTypeCode"))
+        for i in child_elements(reference, _CBC + "ID")
+    ]
+    return len(found) <= 1 or Fail(node=found[1])
+
+
 for _rule_id, _expr, _terms, _en, _de in _CARDINALITY:
     _invoice.check(
         _rule_id,
@@ -372,7 +402,11 @@ for _rule_id, _expr, _terms, _en, _de in _CARDINALITY:
         terms=_terms,
         en=f"{_en} occurs at most once.",
         de=f"{_de} darf höchstens einmal vorkommen.",
-    )(_at_most_one(_expr))
+    )(
+        _COUNTS.custom(_rule_id, _one_invoiced_object_id)
+        if _rule_id == "UBL-SR-04"
+        else _COUNTS.at_most(_rule_id, _expr, 1)
+    )
 
 
 def _parties(node: etree._Element, role: str) -> Iterable[etree._Element]:
@@ -385,14 +419,22 @@ _invoice.check(
     terms=("BT-31",),
     en="The seller VAT identifier occurs at most once.",
     de="Die Umsatzsteuer-Identifikationsnummer des Verkäufers darf höchstens einmal vorkommen.",
-)(lambda node: len(_vat_company_ids(_parties(node, "AccountingSupplierParty"), vat=True)) <= 1)
+)(
+    _COUNTS.custom(
+        "UBL-SR-12", lambda node: len(_vat_company_ids(_parties(node, "AccountingSupplierParty"), vat=True)) <= 1
+    )
+)
 _invoice.check(
     "UBL-SR-13",
     Flag.FATAL,
     terms=("BT-32",),
     en="The seller tax registration occurs at most once.",
     de="Die Steuernummer des Verkäufers darf höchstens einmal vorkommen.",
-)(lambda node: len(_vat_company_ids(_parties(node, "AccountingSupplierParty"), vat=False)) <= 1)
+)(
+    _COUNTS.custom(
+        "UBL-SR-13", lambda node: len(_vat_company_ids(_parties(node, "AccountingSupplierParty"), vat=False)) <= 1
+    )
+)
 for _rule_id, _expr, _terms, _en, _de in _CARDINALITY_2:
     _invoice.check(
         _rule_id,
@@ -400,33 +442,40 @@ for _rule_id, _expr, _terms, _en, _de in _CARDINALITY_2:
         terms=_terms,
         en=f"{_en} occurs at most once.",
         de=f"{_de} darf höchstens einmal vorkommen.",
-    )(_at_most_one(_expr))
+    )(_COUNTS.at_most(_rule_id, _expr, 1))
 _invoice.check(
     "UBL-SR-18",
     Flag.FATAL,
     terms=("BT-48",),
     en="The buyer VAT identifier occurs at most once.",
     de="Die Umsatzsteuer-Identifikationsnummer des Käufers darf höchstens einmal vorkommen.",
-)(lambda node: len(_vat_company_ids(_parties(node, "AccountingCustomerParty"), vat=True)) <= 1)
+)(
+    _COUNTS.custom(
+        "UBL-SR-18", lambda node: len(_vat_company_ids(_parties(node, "AccountingCustomerParty"), vat=True)) <= 1
+    )
+)
 _invoice.check(
     "UBL-SR-24",
     Flag.FATAL,
     terms=("BG-13",),
     en="The deliver-to information occurs at most once.",
     de="Die Lieferinformationen dürfen höchstens einmal vorkommen.",
-)(_at_most_one("cac:Delivery"))
+)(_COUNTS.at_most("UBL-SR-24", "cac:Delivery", 1))
 
 
-@_invoice.check(
+def _one_creditor_id(node: etree._Element) -> bool:
+    # An identifier without a scheme has the scheme "" here, never SEPA: [@schemeID] need not be asked.
+    ids = _xp.nodes(node, "//cac:PartyIdentification/cbc:ID")
+    return sum(1 for i in ids if _upper_scheme(i) == "SEPA") <= 1
+
+
+_invoice.check(
     "UBL-SR-29",
     Flag.FATAL,
     terms=("BT-90",),
     en="The bank assigned creditor identifier occurs at most once.",
     de="Die Gläubiger-Identifikationsnummer darf höchstens einmal vorkommen.",
-)
-def _one_creditor_id(node: etree._Element) -> bool:
-    ids = _xp.nodes(node, "//cac:PartyIdentification/cbc:ID[@schemeID]")
-    return sum(1 for i in ids if _upper_scheme(i) == "SEPA") <= 1
+)(_COUNTS.custom("UBL-SR-29", _one_creditor_id))
 
 
 _invoice.check(
@@ -435,14 +484,14 @@ _invoice.check(
     terms=("BT-11",),
     en="The project reference occurs at most once.",
     de="Die Projektreferenz darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:ProjectReference/cbc:ID"))
+)(_COUNTS.at_most("UBL-SR-39", "cac:ProjectReference/cbc:ID", 1))
 _invoice.check(
     "UBL-SR-40",
     Flag.FATAL,
     terms=("BT-45",),
     en="The buyer trading name occurs at most once.",
     de="Der Handelsname des Käufers darf höchstens einmal vorkommen.",
-)(_at_most_one(_CUSTOMER + "cac:PartyName/cbc:Name"))
+)(_COUNTS.at_most("UBL-SR-40", _CUSTOMER + "cac:PartyName/cbc:Name", 1))
 # Distinct by string value, as counting the values no preceding element repeats does.
 _invoice.check(
     "UBL-SR-44",
@@ -450,35 +499,35 @@ _invoice.check(
     terms=("BT-83",),
     en="An invoice has one payment reference at most, which several payment means may repeat.",
     de="Eine Rechnung hat höchstens einen Verwendungszweck, den mehrere Zahlungsmittel wiederholen dürfen.",
-)(lambda node: _distinct_values(_xp.nodes(node, "//cbc:PaymentID")) <= 1)
+)(_COUNTS.custom("UBL-SR-44", lambda node: _distinct_values(_xp.nodes(node, "//cbc:PaymentID")) <= 1))
 _invoice.check(
     "UBL-SR-45",
     Flag.FATAL,
     terms=("BT-9",),
     en="The payment due date occurs at most once.",
     de="Das Fälligkeitsdatum darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:PaymentMeans/cbc:PaymentDueDate"))
+)(_COUNTS.at_most("UBL-SR-45", "cac:PaymentMeans/cbc:PaymentDueDate", 1))
 _invoice.check(
     "UBL-SR-46",
     Flag.FATAL,
     terms=("BT-82",),
     en="The payment means text occurs at most once.",
     de="Der Text zur Zahlungsart darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:PaymentMeans/cbc:PaymentMeansCode/@name"))
+)(_COUNTS.at_most("UBL-SR-46", "cac:PaymentMeans/cbc:PaymentMeansCode/@name", 1))
 _invoice.check(
     "UBL-SR-47",
     Flag.FATAL,
     terms=("BT-81",),
     en="All payment means codes of an invoice are equal.",
     de="Alle Zahlungsart-Codes einer Rechnung sind gleich.",
-)(lambda node: _distinct_values(_xp.nodes(node, "//cbc:PaymentMeansCode")) <= 1)
+)(_COUNTS.custom("UBL-SR-47", lambda node: _distinct_values(_xp.nodes(node, "//cbc:PaymentMeansCode")) <= 1))
 _invoice.check(
     "UBL-SR-49",
     Flag.FATAL,
     terms=("BT-8",),
     en="The value added tax point date code occurs at most once.",
     de="Der Code für das Datum der Steuerfälligkeit darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:InvoicePeriod/cbc:DescriptionCode"))
+)(_COUNTS.at_most("UBL-SR-49", "cac:InvoicePeriod/cbc:DescriptionCode", 1))
 # The 1.3.15 artefacts state BR-66 and BR-67 (one payment card, one mandate) as these two syntax rules.
 _invoice.check(
     "UBL-SR-54",
@@ -486,67 +535,68 @@ _invoice.check(
     terms=("BG-18",),
     en="An invoice contains at most one payment card account.",
     de="Eine Rechnung enthält höchstens eine Zahlungskarte.",
-)(_at_most_one("cac:PaymentMeans/cac:CardAccount"))
+)(_COUNTS.at_most("UBL-SR-54", "cac:PaymentMeans/cac:CardAccount", 1))
 _invoice.check(
     "UBL-SR-55",
     Flag.FATAL,
     terms=("BG-19",),
     en="An invoice contains at most one payment mandate.",
     de="Eine Rechnung enthält höchstens ein Lastschriftmandat.",
-)(_at_most_one("cac:PaymentMeans/cac:PaymentMandate"))
+)(_COUNTS.at_most("UBL-SR-55", "cac:PaymentMeans/cac:PaymentMandate", 1))
 
 # --- Invoice lines (BG-25) ------------------------------------------------------------------------------------
 
 _line = UBL_SYNTAX.context("cac:InvoiceLine | cac:CreditNoteLine")
+_LINE_COUNTS = Cardinality(_NS)
 _line.check(
     "UBL-SR-34",
     Flag.FATAL,
     terms=("BT-127",),
     en="An invoice line note occurs at most once.",
     de="Eine Positionsanmerkung darf höchstens einmal vorkommen.",
-)(_at_most_one("cbc:Note"))
+)(_LINE_COUNTS.at_most("UBL-SR-34", "cbc:Note", 1))
 _line.check(
     "UBL-SR-35",
     Flag.FATAL,
     terms=("BT-132",),
     en="The referenced purchase order line occurs at most once.",
     de="Die referenzierte Bestellposition darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:OrderLineReference/cbc:LineID"))
+)(_LINE_COUNTS.at_most("UBL-SR-35", "cac:OrderLineReference/cbc:LineID", 1))
 _line.check(
     "UBL-SR-36",
     Flag.FATAL,
     terms=("BG-26",),
     en="The invoice line period occurs at most once.",
     de="Der Abrechnungszeitraum der Position darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:InvoicePeriod"))
+)(_LINE_COUNTS.at_most("UBL-SR-36", "cac:InvoicePeriod", 1))
 _line.check(
     "UBL-SR-37",
     Flag.FATAL,
     terms=("BT-147",),
     en="The item price discount occurs at most once.",
     de="Der Rabatt auf den Artikelpreis darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:Price/cac:AllowanceCharge/cbc:Amount"))
+)(_LINE_COUNTS.at_most("UBL-SR-37", "cac:Price/cac:AllowanceCharge/cbc:Amount", 1))
 _line.check(
     "UBL-SR-48",
     Flag.FATAL,
     terms=("BG-30",),
     en="An invoice line has exactly one classified tax category.",
     de="Eine Rechnungsposition hat genau eine Umsatzsteuerkategorie.",
-)(lambda node: len(_xp.nodes(node, "cac:Item/cac:ClassifiedTaxCategory")) == 1)
+)(_LINE_COUNTS.exactly("UBL-SR-48", "cac:Item/cac:ClassifiedTaxCategory", 1))
 _line.check(
     "UBL-SR-50",
     Flag.FATAL,
     terms=("BT-154",),
     en="The item description occurs at most once.",
     de="Die Artikelbeschreibung darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:Item/cbc:Description"))
+)(_LINE_COUNTS.at_most("UBL-SR-50", "cac:Item/cbc:Description", 1))
 _line.check(
     "UBL-SR-52",
     Flag.FATAL,
     terms=("BT-128",),
     en="The line document reference occurs at most once.",
     de="Die Objektkennung der Position darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:DocumentReference"))
+)(_LINE_COUNTS.at_most("UBL-SR-52", "cac:DocumentReference", 1))
 
 # --- Payee (BG-10) --------------------------------------------------------------------------------------------
 # These apply when the payee differs from the seller; XPath 2.0 ``!=`` between two sequences
@@ -593,27 +643,28 @@ _payee.check(
 # --- Payment instructions (BG-16) -----------------------------------------------------------------------------
 
 _payment = UBL_SYNTAX.context("cac:PaymentMeans")
+_PAYMENT_COUNTS = Cardinality(_NS)
 _payment.check(
     "UBL-SR-26",
     Flag.FATAL,
     terms=("BT-83",),
     en="The payment reference occurs at most once.",
     de="Der Verwendungszweck darf höchstens einmal vorkommen.",
-)(_at_most_one("cbc:PaymentID"))
+)(_PAYMENT_COUNTS.at_most("UBL-SR-26", "cbc:PaymentID", 1))
 _payment.check(
     "UBL-SR-27",
     Flag.FATAL,
     terms=("BT-81",),
     en="The payment means code occurs at most once.",
     de="Der Zahlungsart-Code darf höchstens einmal vorkommen.",
-)(_at_most_one("cbc:PaymentMeansCode"))
+)(_PAYMENT_COUNTS.at_most("UBL-SR-27", "cbc:PaymentMeansCode", 1))
 _payment.check(
     "UBL-SR-28",
     Flag.FATAL,
     terms=("BT-89",),
     en="The mandate reference identifier occurs at most once.",
     de="Die Mandatsreferenz darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:PaymentMandate/cbc:ID"))
+)(_PAYMENT_COUNTS.at_most("UBL-SR-28", "cac:PaymentMandate/cbc:ID", 1))
 
 # --- Preceding invoice reference (BG-3) -----------------------------------------------------------------------
 
@@ -631,18 +682,23 @@ _preceding.check(
     terms=("BT-25",),
     en="A preceding invoice reference states the preceding invoice number.",
     de="Eine Referenz auf eine vorausgegangene Rechnung nennt deren Nummer.",
-)(lambda node: node.find(f"{_CAC}InvoiceDocumentReference/{_CBC}ID") is not None)
+)(
+    lambda node: any(
+        first_child(r, _CBC + "ID") is not None for r in child_elements(node, _CAC + "InvoiceDocumentReference")
+    )
+)
 
 # --- Seller tax representative (BG-11) ------------------------------------------------------------------------
 
 _tax_rep = UBL_SYNTAX.context("cac:TaxRepresentativeParty")
+_TAX_REP_COUNTS = Cardinality(_NS)
 _tax_rep.check(
     "UBL-SR-22",
     Flag.FATAL,
     terms=("BT-62",),
     en="The seller tax representative name occurs at most once.",
     de="Der Name des Steuervertreters darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:PartyName/cbc:Name"))
+)(_TAX_REP_COUNTS.at_most("UBL-SR-22", "cac:PartyName/cbc:Name", 1))
 # As officially written, with a Party step UBL does not have below TaxRepresentativeParty.
 _tax_rep.check(
     "UBL-SR-23",
@@ -650,7 +706,7 @@ _tax_rep.check(
     terms=("BT-63",),
     en="The seller tax representative VAT identifier occurs at most once.",
     de="Die Umsatzsteuer-Identifikationsnummer des Steuervertreters darf höchstens einmal vorkommen.",
-)(_at_most_one("cac:Party/cac:PartyTaxScheme/cbc:CompanyID"))
+)(_TAX_REP_COUNTS.at_most("UBL-SR-23", "cac:Party/cac:PartyTaxScheme/cbc:CompanyID", 1))
 
 # --- VAT breakdown (BG-23) ------------------------------------------------------------------------------------
 
