@@ -36,23 +36,10 @@ class _Step:
     attrs: dict[str, list[str]] = field(default_factory=dict)
     # Clark tag -> (predicate or None, next step); a list since one tag may carry several predicates.
     children: dict[str, list[tuple[etree.XPath | None, _Step]]] = field(default_factory=dict)
-    # The child tags through which some key can be found by another child tag too (``(a|b)/c``): where
-    # two of them are children of one element, its children are taken in document order, not tag by tag.
+    # The child tags through which some key can be found by another child tag too: the alternatives of a
+    # path (``(a|b)/c``), as each key has one path. Where two of them are children of one element, its
+    # children are taken in document order, not tag by tag.
     merged: frozenset[str] = frozenset()
-
-    def settle(self) -> set[str]:
-        """Work out ``merged`` here and below, once every path is added; the keys this step or a deeper one finds."""
-        by_tag = {tag: set().union(*(nxt.settle() for _, nxt in options)) for tag, options in self.children.items()}
-        if len(by_tag) > 1:
-            seen: dict[str, str] = {}
-            merged = set()
-            for tag, keys in by_tag.items():
-                for key in keys:
-                    other = seen.setdefault(key, tag)
-                    if other != tag:
-                        merged.update((tag, other))
-            self.merged = frozenset(merged)
-        return {*self.found, *(k for keys in self.attrs.values() for k in keys)}.union(*by_tag.values())
 
 
 def _split(path: str, sep: str) -> list[str]:
@@ -111,8 +98,6 @@ class AbsenceProbe:
         self._predicates: dict[str, etree.XPath] = {}
         for key, path in self.paths.items():
             self._add(key, path)
-        self._relative.settle()
-        self._anywhere.settle()
         # Elements a document-wide (``//``) path can start at: those with a first-step tag, and,
         # for ``//@attr``, the owners of such attributes (see ``attribute_owners``).
         self._anywhere_tags = tuple(self._anywhere.children)
@@ -141,8 +126,11 @@ class AbsenceProbe:
                 if test is None:
                     test = self._predicates[expr] = etree.XPath(expr, namespaces=self._ns)
             nxt = []
+            qnames = [self._qname(n) for n in names]
             for parent in level:
-                for qname in map(self._qname, names):
+                if len(qnames) > 1:
+                    parent.merged = parent.merged.union(qnames)
+                for qname in qnames:
                     options = parent.children.setdefault(qname, [])
                     existing = next((s for t, s in options if t is test), None)
                     if existing is None:
