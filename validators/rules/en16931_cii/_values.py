@@ -14,38 +14,74 @@ comparison with ``None`` is false, so the assert that needed the value fails.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+from functools import cache
+from typing import Any, Final
 
 from lxml import etree
 
+from validators.rules._session import ACTIVE, child_elements, first_child
 from validators.rules._xpath import XPathFunction, compile_xpath
 from validators.rules.sets import EN16931_CII
 
 __all__ = [
     "NS",
+    "Children",
+    "Names",
     "XPath",
     "as_boolean",
     "as_decimal",
     "as_double",
+    "below",
+    "below_first",
     "cents",
+    "child_elements",
+    "child_steps",
+    "children_reader",
     "dadd",
     "dec_to_double",
     "dmul",
     "dsub",
     "first",
+    "first_child",
+    "kids",
     "max_two_decimals",
     "norm_space",
+    "ram",
     "round_decimal",
     "round_double",
+    "rsm",
     "select",
     "sum_decimals",
     "sum_doubles",
     "text",
     "texts",
+    "udt",
 ]
 
 NS: dict[str, str] = dict(EN16931_CII.namespaces)
+
+
+class Names:
+    """The Clark names of one namespace as attributes: ``ram.LineID`` is ``{urn:...}LineID``.
+
+    Each name is made once and kept as an attribute, so rules name elements without building
+    (and hashing) a new string per lookup in the session's child index.
+    """
+
+    def __init__(self, uri: str) -> None:
+        self._prefix = "{" + uri + "}"
+
+    def __getattr__(self, local: str) -> str:
+        name = self._prefix + local
+        setattr(self, local, name)
+        return name
+
+
+ram = Names(NS["ram"])
+rsm = Names(NS["rsm"])
+udt = Names(NS["udt"])
 
 # Wide enough that no sum of amounts, nor the exact expansion of a double, is ever rounded.
 _EXACT = Context(prec=1100, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
@@ -76,6 +112,76 @@ def select(node: etree._Element, path: str) -> list[etree._Element]:
 def first(node: etree._Element, path: str) -> etree._Element | None:
     """The first element in document order that the path selects, if any."""
     found = select(node, path)
+    return found[0] if found else None
+
+
+Children = dict[Any, list[etree._Element]]
+_NONE: Final[list[etree._Element]] = []
+
+
+def _read_children(el: etree._Element) -> Children:
+    """The children of ``el`` by tag, as ``Session.children`` reads them (outside a run)."""
+    found: Children = {}
+    for child in el.getchildren():
+        found.setdefault(child.tag, []).append(child)
+    return found
+
+
+def children_reader() -> Callable[[etree._Element], Children]:
+    """A function giving the children of an element by tag (lists not to be changed): the session's index in a run.
+
+    Facts that read many elements' children in a row ask for the reader once, not for the session per element.
+    """
+    session = ACTIVE.get()
+    return _read_children if session is None else session.children
+
+
+def kids(el: etree._Element) -> Children:
+    """The children of ``el`` by tag, for rules that read several of them (lists not to be changed)."""
+    session = ACTIVE.get()
+    return _read_children(el) if session is None else session.children(el)
+
+
+def below(node: etree._Element, *tags: str) -> list[etree._Element]:
+    """The elements the child steps ``tags`` (Clark names) select from ``node``, in document order.
+
+    The list must not be changed.
+    """
+    children = children_reader()
+    items = children(node).get(tags[0], _NONE)
+    for tag in tags[1:]:
+        if len(items) == 1:  # the common case, without building a list
+            items = children(items[0]).get(tag, _NONE)
+        elif not items:
+            break
+        else:
+            items = [child for item in items for child in children(item).get(tag, _NONE)]
+    return items
+
+
+@cache
+def child_steps(path: str) -> tuple[str, ...] | None:
+    """The Clark names of a relative path of plain child steps (``ram:A/ram:B``), else None.
+
+    None for anything else (an absolute path, predicates, attributes, wildcards, functions, ``.``/``..``):
+    such paths need an XPath evaluator.
+    """
+    steps = path.split("/")
+    tags = []
+    for step in steps:
+        prefix, colon, local = step.partition(":")
+        if not colon or prefix not in NS or not _NCNAME.fullmatch(prefix) or not _NCNAME.fullmatch(local):
+            return None
+        tags.append("{" + NS[prefix] + "}" + local)
+    return tuple(tags)
+
+
+_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def below_first(node: etree._Element, *tags: str) -> etree._Element | None:
+    """The first element in document order that the child steps ``tags`` select from ``node``, if any."""
+    found = below(node, *tags)
     return found[0] if found else None
 
 

@@ -11,6 +11,14 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
+from validators.rules.en16931_cii._document import (
+    anywhere,
+    header_charges,
+    header_settlements,
+    invoice_currencies,
+    line_facts,
+    tax_currencies,
+)
 from validators.rules.en16931_cii._patterns import (
     DOC_ALLOWANCE,
     DOC_CHARGE,
@@ -22,20 +30,20 @@ from validators.rules.en16931_cii._patterns import (
     VAT_TOTAL,
 )
 from validators.rules.en16931_cii._values import (
-    XPath,
-    as_boolean,
     as_decimal,
     as_double,
+    below,
     cents,
+    child_elements,
     dadd,
     dmul,
     dsub,
-    first,
+    first_child,
     max_two_decimals,
     norm_space,
+    ram,
     round_decimal,
     round_double,
-    select,
     sum_doubles,
     text,
     texts,
@@ -46,28 +54,19 @@ __all__: list[str] = []
 FATAL = Flag.FATAL
 _HUNDRED = Decimal(100)
 
-_SETTLEMENT = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
-_INVOICE_CURRENCY = XPath(f"{_SETTLEMENT}/ram:InvoiceCurrencyCode")
-_TAX_CURRENCY = XPath(f"{_SETTLEMENT}/ram:TaxCurrencyCode")
-_HEADER_ALLOWANCES_CHARGES = XPath(f"{_SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge")
+
+def _first_text(node: etree._Element, tag: str) -> str | None:
+    """The value of the first child named ``tag`` (a Clark name), if any."""
+    found = child_elements(node, tag)
+    return text(found[0]) if found else None
 
 
-def _first_text(node: etree._Element, path: str) -> str | None:
-    found = first(node, path)
-    return None if found is None else text(found)
+def _first_decimal(node: etree._Element, tag: str) -> Decimal | None:
+    return as_decimal(_first_text(node, tag))
 
 
-def _first_decimal(node: etree._Element, path: str) -> Decimal | None:
-    return as_decimal(_first_text(node, path))
-
-
-def _has(node: etree._Element, path: str) -> bool:
-    return first(node, path) is not None
-
-
-def indicator_is(allowance_charge: etree._Element, charge: bool) -> bool:
-    """``ram:ChargeIndicator/udt:Indicator = true()/false()``: some indicator casts to that boolean."""
-    return any(as_boolean(text(i)) is charge for i in select(allowance_charge, "ram:ChargeIndicator/udt:Indicator"))
+def _has(node: etree._Element, tag: str) -> bool:
+    return bool(child_elements(node, tag))
 
 
 def _any_equals_double(nodes: list[etree._Element], target: float | None) -> bool:
@@ -86,9 +85,11 @@ def _double_cents(total: float | None) -> float | None:
 
 
 def _present(rule_id: str, element: str, term: str, en: str, de: str) -> None:
+    tag = getattr(ram, element)
+
     @TOTALS.check(rule_id, FATAL, terms=(term,), en=en, de=de)
     def _test(totals: etree._Element) -> bool:
-        return _has(totals, f"ram:{element}")
+        return _has(totals, tag)
 
 
 _present(
@@ -127,17 +128,17 @@ _present(
     "(und sie muss von der Rechnungswährung abweichen).",
 )
 def _br53(totals: etree._Element) -> bool:
-    tax_currencies = set(texts(_TAX_CURRENCY(totals)))
-    if not tax_currencies:
+    tax = tax_currencies(totals)
+    if not tax:
         return True
-    given = any(t.get("currencyID") in tax_currencies for t in select(totals, "ram:TaxTotalAmount"))
-    return given and not tax_currencies & set(texts(_INVOICE_CURRENCY(totals)))
+    given = any(t.get("currencyID") in tax for t in child_elements(totals, _TAX_TOTAL))
+    return given and not set(tax).intersection(invoice_currencies(totals))
 
 
-_LINE_NET_AMOUNTS = (
-    "ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement"
-    "/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
-)
+_TAX_TOTAL = ram.TaxTotalAmount
+_LINE_TOTAL = ram.LineTotalAmount
+_LINE_SUMMATION = ram.SpecifiedTradeSettlementLineMonetarySummation
+_LINE = ram.IncludedSupplyChainTradeLineItem
 
 
 @TOTALS.check(
@@ -148,10 +149,15 @@ _LINE_NET_AMOUNTS = (
     de="Die Summe der Nettobeträge muss der Summe der Positions-Nettobeträge entsprechen.",
 )
 def _brco10(totals: etree._Element) -> bool | Fail:
-    declared = _first_decimal(totals, "ram:LineTotalAmount")
+    declared = _first_decimal(totals, _LINE_TOTAL)
     settlement = totals.getparent()
     transaction = settlement.getparent() if settlement is not None else None
-    lines = [] if transaction is None else select(transaction, _LINE_NET_AMOUNTS)
+    # ram:IncludedSupplyChainTradeLineItem/.../ram:LineTotalAmount from the transaction, line by line.
+    lines = (
+        []
+        if transaction is None
+        else [a for line in child_elements(transaction, _LINE) for a in line_facts(line).net_amounts]
+    )
     total = sum_doubles(texts(lines))
     if declared is None or total is None or total in (float("inf"), float("-inf")) or total != total:
         return False
@@ -162,12 +168,12 @@ def _brco10(totals: etree._Element) -> bool | Fail:
 
 def _document_sum_matches(totals: etree._Element, element: str, charge: bool) -> bool:
     """BR-CO-11/12: the declared total equals the rounded sum of the document allowances/charges."""
-    items = [ac for ac in _HEADER_ALLOWANCES_CHARGES(totals) if indicator_is(ac, charge)]
-    declared = select(totals, f"ram:{element}")
+    items = [ac for ac in header_charges(totals) if (ac.charge if charge else ac.allowance)]
+    declared = child_elements(totals, getattr(ram, element))
     if not items and not declared:
         return True
-    amounts = [a for ac in items for a in select(ac, "ram:ActualAmount")]
-    return _any_equals_double(declared, _double_cents(sum_doubles(texts(amounts))))
+    amounts = [a for ac in items for a in ac.actual_amounts]
+    return _any_equals_double(declared, _double_cents(sum_doubles(amounts)))
 
 
 @TOTALS.check(
@@ -200,14 +206,14 @@ def _brco12(totals: etree._Element) -> bool:
     de="Gesamtbetrag ohne USt muss Summe der Positionen minus Nachlässe plus Zuschläge sein.",
 )
 def _brco13(totals: etree._Element) -> bool:
-    basis = _first_decimal(totals, "ram:TaxBasisTotalAmount")
-    lines = _first_decimal(totals, "ram:LineTotalAmount")
+    basis = _first_decimal(totals, ram.TaxBasisTotalAmount)
+    lines = _first_decimal(totals, _LINE_TOTAL)
     if basis is None or lines is None:
         return False
-    has_allowances = _has(totals, "ram:AllowanceTotalAmount")
-    has_charges = _has(totals, "ram:ChargeTotalAmount")
-    allowances = _first_decimal(totals, "ram:AllowanceTotalAmount")
-    charges = _first_decimal(totals, "ram:ChargeTotalAmount")
+    has_allowances = _has(totals, ram.AllowanceTotalAmount)
+    has_charges = _has(totals, ram.ChargeTotalAmount)
+    allowances = _first_decimal(totals, ram.AllowanceTotalAmount)
+    charges = _first_decimal(totals, ram.ChargeTotalAmount)
     candidates: list[Decimal] = []
     if allowances is not None and charges is not None:
         candidates.append(dadd(dsub(lines, allowances), charges))
@@ -233,12 +239,12 @@ def _nonzero(value: Decimal | None) -> bool:
     de="Fälliger Betrag muss Gesamtbetrag mit USt minus gezahlter Betrag plus Rundungsbetrag sein.",
 )
 def _brco16(totals: etree._Element) -> bool:
-    due = _first_decimal(totals, "ram:DuePayableAmount")
-    grand = _first_decimal(totals, "ram:GrandTotalAmount")
+    due = _first_decimal(totals, ram.DuePayableAmount)
+    grand = _first_decimal(totals, ram.GrandTotalAmount)
     if due is None or grand is None:
         return False
-    paid = _first_decimal(totals, "ram:TotalPrepaidAmount")
-    rounding = _first_decimal(totals, "ram:RoundingAmount")
+    paid = _first_decimal(totals, ram.TotalPrepaidAmount)
+    rounding = _first_decimal(totals, ram.RoundingAmount)
     if paid is not None and rounding is not None and due == dadd(dsub(grand, paid), rounding):
         return True
     if rounding is not None and not _nonzero(paid) and due == dadd(grand, rounding):
@@ -249,6 +255,8 @@ def _brco16(totals: etree._Element) -> bool:
 
 
 def _decimals(rule_id: str, element: str, term: str, en_name: str, de_name: str) -> None:
+    tag = getattr(ram, element)
+
     @TOTALS.check(
         rule_id,
         FATAL,
@@ -257,7 +265,7 @@ def _decimals(rule_id: str, element: str, term: str, en_name: str, de_name: str)
         de=f"{de_name} hat mehr als 2 Nachkommastellen.",
     )
     def _test(totals: etree._Element) -> bool | Fail:
-        value = _first_text(totals, f"ram:{element}")
+        value = _first_text(totals, tag)
         return max_two_decimals(value) or Fail(value=value)
 
 
@@ -284,13 +292,12 @@ def _cent_exact(value: str) -> bool:
     de="Der USt-Gesamtbetrag hat mehr als 2 Nachkommastellen.",
 )
 def _brdec13(totals: etree._Element) -> bool:
-    vat_totals = select(totals, "ram:TaxTotalAmount")
+    vat_totals = child_elements(totals, _TAX_TOTAL)
     if not vat_totals:
         return True
-    invoice_currencies = set(texts(_INVOICE_CURRENCY(totals)))
+    currencies = invoice_currencies(totals)
     return any(
-        (t.get("currencyID") in invoice_currencies and _cent_exact(text(t)))
-        or t.get("currencyID") not in invoice_currencies
+        (t.get("currencyID") in currencies and _cent_exact(text(t))) or t.get("currencyID") not in currencies
         for t in vat_totals
     )
 
@@ -303,14 +310,12 @@ def _brdec13(totals: etree._Element) -> bool:
     de="Der USt-Gesamtbetrag in Steuerwährung hat mehr als 2 Nachkommastellen.",
 )
 def _brdec15(totals: etree._Element) -> bool:
-    vat_totals = select(totals, "ram:TaxTotalAmount")
+    vat_totals = child_elements(totals, _TAX_TOTAL)
     if not vat_totals:
         return True
-    tax_currencies = set(texts(_TAX_CURRENCY(totals)))
+    currencies = tax_currencies(totals)
     # As officially written, a VAT total in another currency only passes when there is no tax currency.
-    return any(
-        (t.get("currencyID") in tax_currencies and _cent_exact(text(t))) or not tax_currencies for t in vat_totals
-    )
+    return any((t.get("currencyID") in currencies and _cent_exact(text(t))) or not currencies for t in vat_totals)
 
 
 _decimals("BR-DEC-16", "TotalPrepaidAmount", "BT-113", "paid amount", "Der gezahlte Betrag")
@@ -321,30 +326,39 @@ _decimals("BR-DEC-18", "DuePayableAmount", "BT-115", "amount due for payment", "
 # --- document level allowances and charges (context: their ChargeIndicator) ------------------
 
 
-def _sibling(indicator: etree._Element, element: str) -> bool:
-    parent = indicator.getparent()
-    return parent is not None and first(parent, f"ram:{element}") is not None
+_TYPE_CODE = ram.TypeCode
+_CATEGORY_CODE = ram.CategoryCode
+_ACTUAL_AMOUNT = ram.ActualAmount
+_BASIS_AMOUNT = ram.BasisAmount
 
 
-def _sibling_decimals_ok(indicator: etree._Element, element: str) -> bool | Fail:
+def _sibling(indicator: etree._Element, tag: str) -> bool:
     parent = indicator.getparent()
-    value = None if parent is None else _first_text(parent, f"ram:{element}")
+    return parent is not None and first_child(parent, tag) is not None
+
+
+def _sibling_decimals_ok(indicator: etree._Element, tag: str) -> bool | Fail:
+    parent = indicator.getparent()
+    value = None if parent is None else _first_text(parent, tag)
     return max_two_decimals(value) or Fail(value=value)
 
 
-def _has_vat_category(indicator: etree._Element) -> bool:
-    parent = indicator.getparent()
-    if parent is None:
-        return False
-    for tax in select(parent, "ram:CategoryTradeTax"):
-        type_code = first(tax, "ram:TypeCode")
-        if type_code is not None and text(type_code).upper() == "VAT" and _has(tax, "ram:CategoryCode"):
+def is_vat_with_code(taxes: list[etree._Element]) -> bool:
+    """``ram:X[upper-case(ram:TypeCode) = 'VAT']/ram:CategoryCode`` exists, for the taxes ``ram:X``."""
+    for tax in taxes:
+        type_code = first_child(tax, _TYPE_CODE)
+        if type_code is not None and text(type_code).upper() == "VAT" and _has(tax, _CATEGORY_CODE):
             return True
     return False
 
 
+def _has_vat_category(indicator: etree._Element) -> bool:
+    parent = indicator.getparent()
+    return parent is not None and is_vat_with_code(child_elements(parent, ram.CategoryTradeTax))
+
+
 def _has_reason(indicator: etree._Element) -> bool:
-    return _sibling(indicator, "Reason") or _sibling(indicator, "ReasonCode")
+    return _sibling(indicator, ram.Reason) or _sibling(indicator, ram.ReasonCode)
 
 
 def _always(_node: etree._Element) -> bool:
@@ -391,7 +405,7 @@ for _ctx, _ids, _what_en, _what_de, _terms in (
         terms=(_t_amount,),
         en=f"Each {_what_en} needs an amount.",
         de=f"Jeder {_what_de} braucht einen Betrag.",
-    )(lambda ind: _sibling(ind, "ActualAmount"))
+    )(lambda ind: _sibling(ind, _ACTUAL_AMOUNT))
     if _category_id is not None:
         _ctx.check(
             _category_id,
@@ -427,14 +441,14 @@ for _ctx, _ids, _what_en, _what_de, _terms in (
         terms=(_t_amount,),
         en=f"The {_what_en} amount has more than 2 decimals.",
         de=f"Der Betrag des {_what_de}es hat mehr als 2 Nachkommastellen.",
-    )(lambda ind: _sibling_decimals_ok(ind, "ActualAmount"))
+    )(lambda ind: _sibling_decimals_ok(ind, _ACTUAL_AMOUNT))
     _ctx.check(
         _dec_basis_id,
         FATAL,
         terms=(_t_basis,),
         en=f"The {_what_en} base amount has more than 2 decimals.",
         de=f"Der Grundbetrag des {_what_de}es hat mehr als 2 Nachkommastellen.",
-    )(lambda ind: _sibling_decimals_ok(ind, "BasisAmount"))
+    )(lambda ind: _sibling_decimals_ok(ind, _BASIS_AMOUNT))
 
 
 @LINE.check(
@@ -445,15 +459,16 @@ for _ctx, _ids, _what_en, _what_de, _terms in (
     de="Der Nettobetrag der Rechnungsposition hat mehr als 2 Nachkommastellen.",
 )
 def _brdec23(line: etree._Element) -> bool | Fail:
-    value = _first_text(
-        line, "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
-    )
+    amounts = line_facts(line).net_amounts
+    value = text(amounts[0]) if amounts else None
     return max_two_decimals(value) or Fail(value=value)
 
 
 # --- VAT totals and breakdown ----------------------------------------------------------------
 
-_BREAKDOWN_TAX_AMOUNTS = XPath(f"{_SETTLEMENT}/ram:ApplicableTradeTax/ram:CalculatedAmount")
+_TAX = ram.ApplicableTradeTax
+_CALCULATED_AMOUNT = ram.CalculatedAmount
+_RATE = ram.RateApplicablePercent
 
 
 @VAT_TOTAL.check(
@@ -464,7 +479,9 @@ _BREAKDOWN_TAX_AMOUNTS = XPath(f"{_SETTLEMENT}/ram:ApplicableTradeTax/ram:Calcul
     de="Der USt-Gesamtbetrag muss der Summe der USt-Beträge je Kategorie entsprechen.",
 )
 def _brco14(vat_total: etree._Element) -> bool | Fail:
-    expected = _double_cents(sum_doubles(texts(_BREAKDOWN_TAX_AMOUNTS(vat_total))))
+    # /rsm:CrossIndustryInvoice/.../ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount
+    amounts = [a for s in header_settlements(vat_total) for a in below(s, _TAX, _CALCULATED_AMOUNT)]
+    expected = _double_cents(sum_doubles(texts(amounts)))
     return _any_equals_double([vat_total], expected) or Fail(value=text(vat_total))
 
 
@@ -476,7 +493,7 @@ def _brco14(vat_total: etree._Element) -> bool | Fail:
     de="Die USt-Aufschlüsselung hat keinen Steuerbemessungsbetrag.",
 )
 def _br45(tax: etree._Element) -> bool:
-    return _has(tax, "ram:BasisAmount")
+    return _has(tax, _BASIS_AMOUNT)
 
 
 @VAT_BREAKDOWN.check(
@@ -487,11 +504,11 @@ def _br45(tax: etree._Element) -> bool:
     de="Die USt-Aufschlüsselung hat keinen Steuerbetrag.",
 )
 def _br46(tax: etree._Element) -> bool:
-    return _has(tax, "ram:CalculatedAmount")
+    return _has(tax, _CALCULATED_AMOUNT)
 
 
 def _type_is_vat(tax: etree._Element, *, normalize: bool = False) -> bool:
-    type_code = _first_text(tax, "ram:TypeCode")
+    type_code = _first_text(tax, _TYPE_CODE)
     if type_code is None:
         return False
     upper = type_code.upper()
@@ -506,7 +523,7 @@ def _type_is_vat(tax: etree._Element, *, normalize: bool = False) -> bool:
     de="Die USt-Aufschlüsselung hat keinen USt-Kategoriecode.",
 )
 def _br47(tax: etree._Element) -> bool:
-    return _type_is_vat(tax) and _has(tax, "ram:CategoryCode")
+    return _type_is_vat(tax) and _has(tax, _CATEGORY_CODE)
 
 
 @VAT_BREAKDOWN.check(
@@ -519,11 +536,7 @@ def _br47(tax: etree._Element) -> bool:
 def _br48(tax: etree._Element) -> bool:
     if not _type_is_vat(tax):
         return False
-    return _has(tax, "ram:RateApplicablePercent") or any(text(c) == "O" for c in select(tax, "ram:CategoryCode"))
-
-
-_TAX_POINT_DATE = XPath("boolean(//ram:TaxPointDate)")
-_DUE_DATE_CODE = XPath("boolean(//ram:DueDateTypeCode)")
+    return _has(tax, _RATE) or any(text(c) == "O" for c in child_elements(tax, _CATEGORY_CODE))
 
 
 @VAT_BREAKDOWN.check(
@@ -534,7 +547,7 @@ _DUE_DATE_CODE = XPath("boolean(//ram:DueDateTypeCode)")
     de="Steuerdatum und Code für das Steuerdatum dürfen nicht beide angegeben sein.",
 )
 def _brco03(tax: etree._Element) -> bool:
-    return not (_TAX_POINT_DATE(tax) and _DUE_DATE_CODE(tax))
+    return not (anywhere(tax, ram.TaxPointDate) and anywhere(tax, ram.DueDateTypeCode))
 
 
 _HALF = Decimal("0.5")
@@ -548,9 +561,9 @@ _HALF = Decimal("0.5")
     de="Der USt-Betrag je Kategorie muss Bemessungsbetrag x Satz / 100 sein, auf 2 Stellen gerundet (Toleranz 1).",
 )
 def _brco17(tax: etree._Element) -> bool | Fail:
-    rate_text = _first_text(tax, "ram:RateApplicablePercent") if _type_is_vat(tax, normalize=True) else None
+    rate_text = _first_text(tax, _RATE) if _type_is_vat(tax, normalize=True) else None
     rate = as_decimal(rate_text)
-    tax_amount = _first_decimal(tax, "ram:CalculatedAmount")
+    tax_amount = _first_decimal(tax, _CALCULATED_AMOUNT)
     if tax_amount is None:
         return False
     tax_rounds_to_zero = round_decimal(tax_amount) == 0
@@ -560,7 +573,7 @@ def _brco17(tax: etree._Element) -> bool | Fail:
         return False
     if round_decimal(rate) == 0:
         return tax_rounds_to_zero
-    basis = _first_decimal(tax, "ram:BasisAmount")
+    basis = _first_decimal(tax, _BASIS_AMOUNT)
     if basis is None:
         return False
     # round(abs(basis) * (rate div 100) * 10 * 10) div 100, exact in xs:decimal.
@@ -577,7 +590,7 @@ def _brco17(tax: etree._Element) -> bool | Fail:
     de="Der Steuerbemessungsbetrag hat mehr als 2 Nachkommastellen.",
 )
 def _brdec19(tax: etree._Element) -> bool | Fail:
-    value = _first_text(tax, "ram:BasisAmount")
+    value = _first_text(tax, _BASIS_AMOUNT)
     return max_two_decimals(value) or Fail(value=value)
 
 
@@ -589,5 +602,5 @@ def _brdec19(tax: etree._Element) -> bool | Fail:
     de="Der USt-Betrag je Kategorie hat mehr als 2 Nachkommastellen.",
 )
 def _brdec20(tax: etree._Element) -> bool | Fail:
-    value = _first_text(tax, "ram:CalculatedAmount")
+    value = _first_text(tax, _CALCULATED_AMOUNT)
     return max_two_decimals(value) or Fail(value=value)

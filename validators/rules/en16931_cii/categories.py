@@ -17,83 +17,119 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
+from validators.rules.en16931_cii._document import anywhere, document_fact, expected_basis, header
 from validators.rules.en16931_cii._patterns import CATEGORY, Kind
 from validators.rules.en16931_cii._values import (
-    XPath,
     as_decimal,
     as_double,
-    cents,
+    below,
+    below_first,
+    child_elements,
     dadd,
     dec_to_double,
     dsub,
-    first,
+    first_child,
+    ram,
     round_double,
-    select,
-    sum_decimals,
+    rsm,
     text,
+    udt,
 )
-from validators.rules.en16931_cii.amounts import indicator_is
 
 __all__: list[str] = []
 
 FATAL = Flag.FATAL
 
-_TRANSACTION = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction"
-_LINE_SETTLEMENTS = XPath(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedLineTradeSettlement")
-_HEADER_ALLOWANCES_CHARGES = XPath(
-    f"{_TRANSACTION}/ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge"
-)
+_SELLER = ram.SellerTradeParty
+_REPRESENTATIVE = ram.SellerTaxRepresentativeTradeParty
+_BUYER = ram.BuyerTradeParty
+_REGISTRATION_ID = (ram.SpecifiedTaxRegistration, ram.ID)
+_VAT_OR_TAX_NO = ("VA", "FC")
+_VAT = ("VA",)
 
-# Party identifiers, as the tests of the different categories address them.
-_SELLER_VAT_OR_TAX_NO = XPath(
-    f"boolean({_TRANSACTION}/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty"
-    "/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA' or @schemeID='FC'])"
-)
-_SELLER_VAT = XPath(
-    f"boolean({_TRANSACTION}/ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty"
-    "/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'])"
-)
-_REPRESENTATIVE_VAT = XPath(
-    f"boolean({_TRANSACTION}/ram:ApplicableHeaderTradeAgreement/ram:SellerTaxRepresentativeTradeParty"
-    "/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'])"
-)
-_ANY_SELLER_VAT_OR_TAX_NO = XPath(
-    "boolean(//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA' or @schemeID='FC'])"
-)
-_ANY_SELLER_VAT = XPath("boolean(//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'])")
-_ANY_REPRESENTATIVE_VAT = XPath(
-    "boolean(//ram:SellerTaxRepresentativeTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'])"
-)
-_ANY_BUYER_VAT = XPath("boolean(//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA'])")
-_ANY_BUYER_LEGAL_ID = XPath("boolean(//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID)")
+# --- party identifiers, as the tests of the different categories address them -----------------
 
 
-def _seller_identified(node: etree._Element) -> bool:
-    return bool(_SELLER_VAT_OR_TAX_NO(node) or _REPRESENTATIVE_VAT(node))
+def _registered(parties: list[etree._Element], schemes: tuple[str, ...]) -> bool:
+    """``parties/ram:SpecifiedTaxRegistration/ram:ID[@schemeID = one of schemes]`` is not empty."""
+    return any(i.get("schemeID") in schemes for p in parties for i in below(p, *_REGISTRATION_ID))
 
 
-def _seller_and_buyer_identified(node: etree._Element) -> bool:
-    seller = _ANY_SELLER_VAT_OR_TAX_NO(node) or _ANY_REPRESENTATIVE_VAT(node)
-    return bool(seller and (_ANY_BUYER_VAT(node) or _ANY_BUYER_LEGAL_ID(node)))
+# ``/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/...``
+def _seller_vat_or_tax_no(root: etree._Element) -> bool:
+    return _registered(header(root).sellers, _VAT_OR_TAX_NO)
 
 
-def _seller_vat_identified(node: etree._Element) -> bool:
-    return bool(_ANY_SELLER_VAT(node) or _ANY_REPRESENTATIVE_VAT(node))
+def _seller_vat(root: etree._Element) -> bool:
+    return _registered(header(root).sellers, _VAT)
 
 
-def _seller_and_buyer_vat_identified(node: etree._Element) -> bool:
-    return _seller_vat_identified(node) and bool(_ANY_BUYER_VAT(node))
+def _representative_vat(root: etree._Element) -> bool:
+    return _registered(header(root).representatives, _VAT)
 
 
-def _no_vat_identifiers(node: etree._Element) -> bool:
-    return not (_SELLER_VAT(node) or _REPRESENTATIVE_VAT(node) or _ANY_BUYER_VAT(node))
+def _any_seller_vat_or_tax_no(root: etree._Element) -> bool:
+    return _registered(anywhere(root, _SELLER), _VAT_OR_TAX_NO)
+
+
+def _any_seller_vat(root: etree._Element) -> bool:
+    return _registered(anywhere(root, _SELLER), _VAT)
+
+
+def _any_representative_vat(root: etree._Element) -> bool:
+    return _registered(anywhere(root, _REPRESENTATIVE), _VAT)
+
+
+def _any_buyer_vat(root: etree._Element) -> bool:
+    return _registered(anywhere(root, _BUYER), _VAT)
+
+
+def _any_buyer_legal_id(root: etree._Element) -> bool:
+    return any(below(b, ram.SpecifiedLegalOrganization, ram.ID) for b in anywhere(root, _BUYER))
+
+
+def _per_document(fact: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
+    """The test of a rule whose answer depends on the document only: ``fact(root)``, asked once per check."""
+
+    def test(node: etree._Element) -> bool:
+        return document_fact(node, fact)
+
+    return test
+
+
+@_per_document
+def _seller_identified(root: etree._Element) -> bool:
+    return _seller_vat_or_tax_no(root) or _representative_vat(root)
+
+
+@_per_document
+def _seller_and_buyer_identified(root: etree._Element) -> bool:
+    seller = _any_seller_vat_or_tax_no(root) or _any_representative_vat(root)
+    return seller and (_any_buyer_vat(root) or _any_buyer_legal_id(root))
+
+
+@_per_document
+def _seller_vat_identified(root: etree._Element) -> bool:
+    return _any_seller_vat(root) or _any_representative_vat(root)
+
+
+@_per_document
+def _seller_and_buyer_vat_identified(root: etree._Element) -> bool:
+    return (_any_seller_vat(root) or _any_representative_vat(root)) and _any_buyer_vat(root)
+
+
+@_per_document
+def _no_vat_identifiers(root: etree._Element) -> bool:
+    return not (_seller_vat(root) or _representative_vat(root) or _any_buyer_vat(root))
 
 
 # --- rates -----------------------------------------------------------------------------------
 
+_RATE = ram.RateApplicablePercent
+
 
 def _rates(tax: etree._Element) -> list[float | None]:
-    return [as_double(text(r)) for r in select(tax, "ram:RateApplicablePercent")]
+    return [as_double(text(r)) for r in child_elements(tax, _RATE)]
 
 
 def _rate_zero(tax: etree._Element) -> bool:
@@ -109,74 +145,24 @@ def _rate_not_negative(tax: etree._Element) -> bool:
 
 
 def _rate_absent(tax: etree._Element) -> bool:
-    return first(tax, "ram:RateApplicablePercent") is None
+    return first_child(tax, _RATE) is None
 
 
 # --- the taxable amount a category should have -----------------------------------------------
 
-_ANY_RATE = object()
+_BASIS_AMOUNT = ram.BasisAmount
 
 
-def _matches(taxes: list[etree._Element], code: str, rate: object) -> bool | None:
-    """Some tax element has the code and (unless any rate will do) some has the rate; None: a rate is not a decimal."""
-    if not any(text(c) == code for t in taxes for c in select(t, "ram:CategoryCode")):
-        return False
-    if rate is _ANY_RATE:
-        return True
-    rates = [as_decimal(text(r)) for t in taxes for r in select(t, "ram:RateApplicablePercent")]
-    if any(r is None for r in rates):
-        return None
-    return rate in rates
-
-
-def _first_decimals(parents: list[etree._Element], element: str) -> list[Decimal | None]:
-    """``parents/xs:decimal(element)``: one value per parent that has the element."""
-    out: list[Decimal | None] = []
-    for parent in parents:
-        found = first(parent, f"ram:{element}")
-        if found is not None:
-            out.append(as_decimal(text(found)))
-    return out
-
-
-def _expected_basis(node: etree._Element, code: str, rate: object = _ANY_RATE) -> Decimal | None:
-    """Rounded line net sum + rounded charges - rounded allowances of the category (and rate)."""
-    line_amounts: list[Decimal | None] = []
-    for settlement in _LINE_SETTLEMENTS(node):
-        matched = _matches(select(settlement, "ram:ApplicableTradeTax"), code, rate)
-        if matched is None:
-            return None
-        if matched:
-            summaries = select(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-            line_amounts.extend(_first_decimals(summaries, "LineTotalAmount"))
-    charges: list[etree._Element] = []
-    allowances: list[etree._Element] = []
-    for item in _HEADER_ALLOWANCES_CHARGES(node):
-        for charge, bucket in ((True, charges), (False, allowances)):
-            if indicator_is(item, charge):
-                matched = _matches(select(item, "ram:CategoryTradeTax"), code, rate)
-                if matched is None:
-                    return None
-                if matched:
-                    bucket.append(item)
-    lines_sum = sum_decimals(line_amounts)
-    charges_sum = sum_decimals(_first_decimals(charges, "ActualAmount"))
-    allowances_sum = sum_decimals(_first_decimals(allowances, "ActualAmount"))
-    if lines_sum is None or charges_sum is None or allowances_sum is None:
-        return None
-    return dsub(dadd(cents(lines_sum), cents(charges_sum)), cents(allowances_sum))
-
-
-def _single_double(tax: etree._Element, element: str) -> float | None:
+def _single_double(tax: etree._Element, tag: str) -> float | None:
     """An untyped value used in arithmetic: exactly one, cast to xs:double."""
-    found = select(tax, f"ram:{element}")
+    found = child_elements(tax, tag)
     return as_double(text(found[0])) if len(found) == 1 else None
 
 
 def _basis_within_one(tax: etree._Element, code: str) -> bool | Fail:
     """Taxable amount within ±1 (exclusive) of the expected amount (AE, E, G, K, Z)."""
-    expected = _expected_basis(tax, code)
-    basis = _single_double(tax, "BasisAmount")
+    expected = expected_basis(tax, code)
+    basis = _single_double(tax, _BASIS_AMOUNT)
     if expected is None or basis is None:
         return False
     target = dec_to_double(expected)
@@ -185,11 +171,11 @@ def _basis_within_one(tax: etree._Element, code: str) -> bool | Fail:
 
 def _basis_equal(tax: etree._Element, code: str) -> bool | Fail:
     """Taxable amount equal to the expected amount (O)."""
-    expected = _expected_basis(tax, code)
+    expected = expected_basis(tax, code)
     if expected is None:
         return False
     target = dec_to_double(expected)
-    return any(as_double(text(b)) == target for b in select(tax, "ram:BasisAmount")) or Fail(value=str(expected))
+    return any(as_double(text(b)) == target for b in child_elements(tax, _BASIS_AMOUNT)) or Fail(value=str(expected))
 
 
 def _basis_per_rate(holder: etree._Element, code: str) -> bool | Fail:
@@ -198,22 +184,22 @@ def _basis_per_rate(holder: etree._Element, code: str) -> bool | Fail:
     The holder is the context's parent: the breakdown for S, but for L and M (whose context
     is the breakdown itself) the settlement, which has no rate, so those checks hold trivially.
     """
-    for raw in select(holder, "ram:RateApplicablePercent"):
+    for raw in child_elements(holder, _RATE):
         rate = as_decimal(text(raw))
-        expected = None if rate is None else _expected_basis(holder, code, rate)
+        expected = None if rate is None else expected_basis(holder, code, rate)
         if expected is None:
             return False
         target = dec_to_double(expected)
-        if not any(as_double(text(b)) == target for b in select(holder, "ram:BasisAmount")):
+        if not any(as_double(text(b)) == target for b in child_elements(holder, _BASIS_AMOUNT)):
             return Fail(value=f"rate {rate}: {expected}")
     return True
 
 
 def _standard_tax_amount(tax: etree._Element) -> bool | Fail:
     """BR-S-09: |tax| within ±1 (exclusive) of round(|basis| x rate) / 100, computed in xs:double."""
-    amount = as_decimal(_only_text(tax, "CalculatedAmount"))
-    basis = as_decimal(_only_text(tax, "BasisAmount"))
-    rate = _single_double(tax, "RateApplicablePercent")
+    amount = as_decimal(_only_text(tax, _CALCULATED_AMOUNT))
+    basis = as_decimal(_only_text(tax, _BASIS_AMOUNT))
+    rate = _single_double(tax, _RATE)
     if amount is None or basis is None or rate is None:
         return False
     target = round_double(dec_to_double(abs(basis)) * rate) / 100
@@ -222,17 +208,22 @@ def _standard_tax_amount(tax: etree._Element) -> bool | Fail:
     return (low < target < high) or Fail(value=f"{amount} vs {target}")
 
 
-def _only_text(tax: etree._Element, element: str) -> str | None:
-    found = select(tax, f"ram:{element}")
+_CALCULATED_AMOUNT = ram.CalculatedAmount
+_EXEMPTION_REASON = ram.ExemptionReason
+_EXEMPTION_REASON_CODE = ram.ExemptionReasonCode
+
+
+def _only_text(tax: etree._Element, tag: str) -> str | None:
+    found = child_elements(tax, tag)
     return text(found[0]) if len(found) == 1 else None
 
 
 def _tax_zero(tax: etree._Element) -> bool:
-    return any(as_double(text(a)) == 0 for a in select(tax, "ram:CalculatedAmount"))
+    return any(as_double(text(a)) == 0 for a in child_elements(tax, _CALCULATED_AMOUNT))
 
 
 def _has_exemption(tax: etree._Element) -> bool:
-    return first(tax, "ram:ExemptionReason") is not None or first(tax, "ram:ExemptionReasonCode") is not None
+    return first_child(tax, _EXEMPTION_REASON) is not None or first_child(tax, _EXEMPTION_REASON_CODE) is not None
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -509,13 +500,20 @@ for _cat in _CATEGORIES:
 
 _K_BREAKDOWN = CATEGORY[("K", "breakdown")]
 _O_BREAKDOWN = CATEGORY[("O", "breakdown")]
-_ACTUAL_DELIVERY_DATE = XPath(
-    f"boolean({_TRANSACTION}/ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent"
-    "/ram:OccurrenceDateTime/udt:DateTimeString)"
-)
-_DELIVER_TO_COUNTRY = XPath(
-    f"boolean({_TRANSACTION}/ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID)"
-)
+_DELIVERY = (rsm.SupplyChainTradeTransaction, ram.ApplicableHeaderTradeDelivery)
+
+
+def _header_delivery_has(root: etree._Element, *tags: str) -> bool:
+    """``boolean(/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeDelivery/tags)``."""
+    return root.tag == rsm.CrossIndustryInvoice and bool(below(root, *_DELIVERY, *tags))
+
+
+def _actual_delivery_date(root: etree._Element) -> bool:
+    return _header_delivery_has(root, ram.ActualDeliverySupplyChainEvent, ram.OccurrenceDateTime, udt.DateTimeString)
+
+
+def _deliver_to_country(root: etree._Element) -> bool:
+    return _header_delivery_has(root, ram.ShipToTradeParty, ram.PostalTradeAddress, ram.CountryID)
 
 
 @_K_BREAKDOWN.check(
@@ -526,13 +524,13 @@ _DELIVER_TO_COUNTRY = XPath(
     de="Eine innergemeinschaftliche Lieferung braucht das Lieferdatum oder einen Abrechnungszeitraum.",
 )
 def _bric11(code: etree._Element) -> bool:
-    if _ACTUAL_DELIVERY_DATE(code):
+    if document_fact(code, _actual_delivery_date):
         return True
     tax = code.getparent()
     settlement = tax.getparent() if tax is not None else None
     return settlement is not None and (
-        first(settlement, "ram:BillingSpecifiedPeriod/ram:StartDateTime") is not None
-        or first(settlement, "ram:BillingSpecifiedPeriod/ram:EndDateTime") is not None
+        below_first(settlement, ram.BillingSpecifiedPeriod, ram.StartDateTime) is not None
+        or below_first(settlement, ram.BillingSpecifiedPeriod, ram.EndDateTime) is not None
     )
 
 
@@ -544,11 +542,24 @@ def _bric11(code: etree._Element) -> bool:
     de="Eine innergemeinschaftliche Lieferung braucht den Ländercode der Lieferanschrift.",
 )
 def _bric12(code: etree._Element) -> bool:
-    return bool(_DELIVER_TO_COUNTRY(code))
+    return document_fact(code, _deliver_to_country)
 
 
-_OTHER_TAX_CATEGORY = XPath("boolean(//ram:ApplicableTradeTax/ram:CategoryCode[. != 'O'])")
-_OTHER_ALLOWANCE_CATEGORY = XPath("boolean(//ram:CategoryTradeTax/ram:CategoryCode[. != 'O'])")
+def _other_category(node: etree._Element, holder: str) -> bool:
+    """``boolean(//holder/ram:CategoryCode[. != 'O'])``."""
+    for code in anywhere(node, ram.CategoryCode):
+        parent = code.getparent()
+        if parent is not None and parent.tag == holder and text(code) != "O":
+            return True
+    return False
+
+
+def _other_tax_category(node: etree._Element) -> bool:
+    return _other_category(node, ram.ApplicableTradeTax)
+
+
+def _other_allowance_category(node: etree._Element) -> bool:
+    return _other_category(node, ram.CategoryTradeTax)
 
 
 @_O_BREAKDOWN.check(
@@ -559,7 +570,7 @@ _OTHER_ALLOWANCE_CATEGORY = XPath("boolean(//ram:CategoryTradeTax/ram:CategoryCo
     de="Eine Rechnung mit Aufschlüsselung 'nicht steuerbar' darf keine anderen Aufschlüsselungen haben.",
 )
 def _bro11(tax: etree._Element) -> bool:
-    return not _OTHER_TAX_CATEGORY(tax)
+    return not _other_tax_category(tax)
 
 
 @_O_BREAKDOWN.check(
@@ -570,7 +581,7 @@ def _bro11(tax: etree._Element) -> bool:
     de="Eine Rechnung mit Aufschlüsselung 'nicht steuerbar' darf keine Positionen anderer Kategorie haben.",
 )
 def _bro12(tax: etree._Element) -> bool:
-    return not _OTHER_TAX_CATEGORY(tax)
+    return not _other_tax_category(tax)
 
 
 @_O_BREAKDOWN.check(
@@ -581,7 +592,7 @@ def _bro12(tax: etree._Element) -> bool:
     de="Eine Rechnung mit Aufschlüsselung 'nicht steuerbar' darf keine Nachlässe anderer Kategorie haben.",
 )
 def _bro13(tax: etree._Element) -> bool:
-    return not _OTHER_ALLOWANCE_CATEGORY(tax)
+    return not _other_allowance_category(tax)
 
 
 @_O_BREAKDOWN.check(
@@ -592,4 +603,4 @@ def _bro13(tax: etree._Element) -> bool:
     de="Eine Rechnung mit Aufschlüsselung 'nicht steuerbar' darf keine Zuschläge anderer Kategorie haben.",
 )
 def _bro14(tax: etree._Element) -> bool:
-    return not _OTHER_ALLOWANCE_CATEGORY(tax)
+    return not _other_allowance_category(tax)

@@ -7,12 +7,12 @@ document-wide VAT category rules (BR-S-01, BR-Z-01, …, BR-B-01/02).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 from lxml import etree
 
-from validators.rules._engine import Fail, Flag, active_session
+from validators.rules._engine import Fail, Flag
+from validators.rules.en16931_cii._document import anywhere, document_fact, header, line_facts
 from validators.rules.en16931_cii._patterns import (
     ADDITIONAL_DOCUMENT,
     CARD,
@@ -33,17 +33,20 @@ from validators.rules.en16931_cii._patterns import (
     VAT_IDENTIFIER,
 )
 from validators.rules.en16931_cii._values import (
-    NS,
-    XPath,
     as_decimal,
     as_double,
+    below,
+    below_first,
     cents,
+    child_elements,
     dadd,
-    first,
-    norm_space,
-    select,
+    first_child,
+    ram,
+    rsm,
     text,
+    udt,
 )
+from validators.rules.en16931_cii.amounts import is_vat_with_code
 
 __all__: list[str] = []
 
@@ -54,18 +57,42 @@ _VAT_PREFIXES: frozenset[str] = frozenset(
     json.loads((Path(__file__).with_name("vat_prefixes.json")).read_text(encoding="utf-8"))["prefixes"]
 )
 
-_AGREEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
-_SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+_TRANSACTION = rsm.SupplyChainTradeTransaction
+_SELLER = ram.SellerTradeParty
+_ADDRESS = ram.PostalTradeAddress
+_COUNTRY_ID = ram.CountryID
+_ID = ram.ID
+_XML_SPACE = " \t\r\n"
 
 
-def _filled(node: etree._Element, path: str) -> bool:
-    """``normalize-space(path) != ''`` on the first node the path selects."""
-    found = first(node, path)
-    return found is not None and norm_space(text(found)) != ""
+def _nonblank(el: etree._Element) -> bool:
+    """``normalize-space(el) != ''``: the value holds something besides the four XML whitespace characters."""
+    return text(el).strip(_XML_SPACE) != ""
 
 
-def _has(node: etree._Element, path: str) -> bool:
-    return first(node, path) is not None
+def _filled(node: etree._Element, *tags: str) -> bool:
+    """``normalize-space(path) != ''`` on the first node the child steps ``tags`` select."""
+    found = below_first(node, *tags)
+    return found is not None and _nonblank(found)
+
+
+def _has(node: etree._Element, *tags: str) -> bool:
+    return below_first(node, *tags) is not None
+
+
+def _first_below(parents: list[etree._Element], *tags: str) -> etree._Element | None:
+    """The first node in document order that the child steps ``tags`` select from any of ``parents``."""
+    for parent in parents:
+        found = below(parent, *tags)
+        if found:
+            return found[0]
+    return None
+
+
+def _filled_below(parents: list[etree._Element], *tags: str) -> bool:
+    """``normalize-space(parents/tags) != ''`` on the first node selected."""
+    found = _first_below(parents, *tags)
+    return found is not None and _nonblank(found)
 
 
 # --- the invoice as a whole ------------------------------------------------------------------
@@ -79,15 +106,15 @@ def _has(node: etree._Element, path: str) -> bool:
     de="Die Spezifikationskennung fehlt.",
 )
 def _br01(inv: etree._Element) -> bool:
-    return _filled(inv, "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID")
+    return _filled(inv, rsm.ExchangedDocumentContext, ram.GuidelineSpecifiedDocumentContextParameter, _ID)
 
 
 @INVOICE.check("BR-02", FATAL, terms=("BT-1",), en="The invoice number is missing.", de="Die Rechnungsnummer fehlt.")
 def _br02(inv: etree._Element) -> bool:
-    return _filled(inv, "rsm:ExchangedDocument/ram:ID")
+    return _filled(inv, rsm.ExchangedDocument, _ID)
 
 
-_ISSUE_DATE_102 = XPath("rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString[@format='102']")
+_ISSUE_DATE = (rsm.ExchangedDocument, ram.IssueDateTime, udt.DateTimeString)
 
 
 @INVOICE.check(
@@ -98,15 +125,16 @@ _ISSUE_DATE_102 = XPath("rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeStr
     de="Das Rechnungsdatum (Format 102) fehlt.",
 )
 def _br03(inv: etree._Element) -> bool:
-    found = _ISSUE_DATE_102(inv)
-    return bool(found) and norm_space(text(found[0])) != ""
+    # rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString[@format='102']: the first one counts.
+    found = next((d for d in below(inv, *_ISSUE_DATE) if d.get("format") == "102"), None)
+    return found is not None and _nonblank(found)
 
 
 @INVOICE.check(
     "BR-04", FATAL, terms=("BT-3",), en="The invoice type code is missing.", de="Der Code für den Rechnungstyp fehlt."
 )
 def _br04(inv: etree._Element) -> bool:
-    return _filled(inv, "rsm:ExchangedDocument/ram:TypeCode")
+    return _filled(inv, rsm.ExchangedDocument, ram.TypeCode)
 
 
 @INVOICE.check(
@@ -117,17 +145,17 @@ def _br04(inv: etree._Element) -> bool:
     de="Der Code für die Rechnungswährung fehlt.",
 )
 def _br05(inv: etree._Element) -> bool:
-    return _filled(inv, f"{_SETTLEMENT}/ram:InvoiceCurrencyCode")
+    return _filled_below(header(inv).settlements, ram.InvoiceCurrencyCode)
 
 
 @INVOICE.check("BR-06", FATAL, terms=("BT-27",), en="The seller name is missing.", de="Der Name des Verkäufers fehlt.")
 def _br06(inv: etree._Element) -> bool:
-    return _filled(inv, f"{_AGREEMENT}/ram:SellerTradeParty/ram:Name")
+    return _filled_below(header(inv).sellers, ram.Name)
 
 
 @INVOICE.check("BR-07", FATAL, terms=("BT-44",), en="The buyer name is missing.", de="Der Name des Käufers fehlt.")
 def _br07(inv: etree._Element) -> bool:
-    return _filled(inv, f"{_AGREEMENT}/ram:BuyerTradeParty/ram:Name")
+    return _filled_below(header(inv).buyers, ram.Name)
 
 
 @INVOICE.check(
@@ -138,7 +166,7 @@ def _br07(inv: etree._Element) -> bool:
     de="Die Postanschrift des Verkäufers fehlt.",
 )
 def _br08(inv: etree._Element) -> bool:
-    return _has(inv, f"{_AGREEMENT}/ram:SellerTradeParty/ram:PostalTradeAddress")
+    return _first_below(header(inv).sellers, _ADDRESS) is not None
 
 
 @INVOICE.check(
@@ -149,7 +177,7 @@ def _br08(inv: etree._Element) -> bool:
     de="Die Postanschrift des Verkäufers enthält keinen Ländercode.",
 )
 def _br09(inv: etree._Element) -> bool:
-    return _filled(inv, f"{_AGREEMENT}/ram:SellerTradeParty/ram:PostalTradeAddress/ram:CountryID")
+    return _filled_below(header(inv).sellers, _ADDRESS, _COUNTRY_ID)
 
 
 @INVOICE.check(
@@ -160,7 +188,7 @@ def _br09(inv: etree._Element) -> bool:
     de="Die Postanschrift des Käufers fehlt.",
 )
 def _br10(inv: etree._Element) -> bool:
-    return _has(inv, f"{_AGREEMENT}/ram:BuyerTradeParty/ram:PostalTradeAddress")
+    return _first_below(header(inv).buyers, _ADDRESS) is not None
 
 
 @INVOICE.check(
@@ -171,10 +199,10 @@ def _br10(inv: etree._Element) -> bool:
     de="Die Postanschrift des Käufers enthält keinen Ländercode.",
 )
 def _br11(inv: etree._Element) -> bool:
-    return _filled(inv, f"{_AGREEMENT}/ram:BuyerTradeParty/ram:PostalTradeAddress/ram:CountryID")
+    return _filled_below(header(inv).buyers, _ADDRESS, _COUNTRY_ID)
 
 
-_ANY_LINE = XPath("boolean(//ram:IncludedSupplyChainTradeLineItem)")
+_LINE = ram.IncludedSupplyChainTradeLineItem
 
 
 @INVOICE.check(
@@ -185,19 +213,18 @@ _ANY_LINE = XPath("boolean(//ram:IncludedSupplyChainTradeLineItem)")
     de="Die Rechnung enthält keine Rechnungsposition.",
 )
 def _br16(inv: etree._Element) -> bool:
-    return bool(_ANY_LINE(inv))
+    return bool(anywhere(inv, _LINE))
 
 
-def _first_address_has_scheme(inv: etree._Element, party: str) -> bool:
-    """The first electronic address of the party carries a scheme, or the party has none."""
-    party_el = first(inv, f"{_AGREEMENT}/ram:{party}")
-    if party_el is None:
+def _first_address_has_scheme(parties: list[etree._Element]) -> bool:
+    """The first electronic address of the first party carries a scheme, or the party has none."""
+    if not parties:
         return True
-    address = first(party_el, "ram:URIUniversalCommunication")
+    address = first_child(parties[0], ram.URIUniversalCommunication)
     if address is None:
         return True
-    uri = first(address, "ram:URIID")
-    return uri is not None and norm_space(uri.get("schemeID", "")) != ""
+    uri = first_child(address, ram.URIID)
+    return uri is not None and uri.get("schemeID", "").strip(_XML_SPACE) != ""
 
 
 @INVOICE.check(
@@ -208,7 +235,7 @@ def _first_address_has_scheme(inv: etree._Element, party: str) -> bool:
     de="Die elektronische Adresse des Verkäufers hat keine Schemakennung.",
 )
 def _br62(inv: etree._Element) -> bool:
-    return _first_address_has_scheme(inv, "SellerTradeParty")
+    return _first_address_has_scheme(header(inv).sellers)
 
 
 @INVOICE.check(
@@ -219,17 +246,18 @@ def _br62(inv: etree._Element) -> bool:
     de="Die elektronische Adresse des Käufers hat keine Schemakennung.",
 )
 def _br63(inv: etree._Element) -> bool:
-    return _first_address_has_scheme(inv, "BuyerTradeParty")
+    return _first_address_has_scheme(header(inv).buyers)
 
 
-_ALL_TOTALS = XPath("//ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+_SUMMATION = ram.SpecifiedTradeSettlementHeaderMonetarySummation
+_TAX_TOTAL = ram.TaxTotalAmount
 
 
-def _decimals_of(summaries: list[etree._Element], path: str, currency: str | None = None) -> list[object]:
-    """``//summation/xs:decimal(path)``: one value per summation that has the element (None: not castable)."""
+def _decimals_of(summaries: list[etree._Element], tag: str, currency: str | None = None) -> list[object]:
+    """``//summation/xs:decimal(tag)``: one value per summation that has the element (None: not castable)."""
     out: list[object] = []
     for summary in summaries:
-        found = [el for el in select(summary, path) if currency is None or el.get("currencyID") == currency]
+        found = [el for el in child_elements(summary, tag) if currency is None or el.get("currencyID") == currency]
         if found:
             out.append(as_decimal(text(found[0])))
     return out
@@ -243,18 +271,19 @@ def _decimals_of(summaries: list[etree._Element], path: str, currency: str | Non
     de="Gesamtbetrag mit USt muss Gesamtbetrag ohne USt plus USt-Gesamtbetrag sein.",
 )
 def _brco15(inv: etree._Element) -> bool | Fail:
-    summaries = _ALL_TOTALS(inv)
-    grand = _decimals_of(summaries, "ram:GrandTotalAmount")
-    basis = _decimals_of(summaries, "ram:TaxBasisTotalAmount")
+    summaries = anywhere(inv, _SUMMATION)
+    grand = _decimals_of(summaries, ram.GrandTotalAmount)
+    basis = _decimals_of(summaries, ram.TaxBasisTotalAmount)
     # The alternative outside the per-currency condition: total with VAT equals total without VAT.
     no_vat = any(g is not None and g == b for g in grand for b in basis)
-    own_totals = select(inv, f"{_SETTLEMENT}/ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:TaxTotalAmount")
-    for currency_el in select(inv, f"{_SETTLEMENT}/ram:InvoiceCurrencyCode"):
+    settlements = header(inv).settlements
+    own_totals = [t for s in settlements for t in below(s, _SUMMATION, _TAX_TOTAL)]
+    for currency_el in [c for s in settlements for c in child_elements(s, ram.InvoiceCurrencyCode)]:
         currency = text(currency_el)
         if no_vat:
             continue
         in_currency = [el for el in own_totals if el.get("currencyID") == currency]
-        vat = _decimals_of(summaries, "ram:TaxTotalAmount", currency)
+        vat = _decimals_of(summaries, _TAX_TOTAL, currency)
         ok = False
         if len(in_currency) == 1 and len(basis) == 1 and len(vat) == 1 and basis[0] is not None and vat[0] is not None:
             expected = cents(dadd(basis[0], vat[0]))  # type: ignore[arg-type]
@@ -264,10 +293,18 @@ def _brco15(inv: etree._Element) -> bool | Fail:
     return True
 
 
-_DUE_PAYABLE = XPath("//ram:DuePayableAmount")
-_PAYMENT_TERMS_GIVEN = XPath(
-    "boolean(//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime | //ram:SpecifiedTradePaymentTerms/ram:Description)"
-)
+_PAYMENT_TERMS = ram.SpecifiedTradePaymentTerms
+
+
+def _payment_terms_given(node: etree._Element) -> bool:
+    """A payment due date or payment terms text, i.e. ``boolean(//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime
+    | //ram:SpecifiedTradePaymentTerms/ram:Description)``, from the tag index (libxml2 would walk the whole tree)."""
+    for tag in (ram.DueDateDateTime, ram.Description):
+        for el in anywhere(node, tag):
+            parent = el.getparent()
+            if parent is not None and parent.tag == _PAYMENT_TERMS:
+                return True
+    return False
 
 
 @INVOICE.check(
@@ -278,62 +315,55 @@ _PAYMENT_TERMS_GIVEN = XPath(
     de="Ein positiver fälliger Betrag erfordert ein Fälligkeitsdatum oder Zahlungsbedingungen.",
 )
 def _brco25(inv: etree._Element) -> bool:
-    found = _DUE_PAYABLE(inv)
+    found = anywhere(inv, ram.DuePayableAmount)
     # number(): NaN (never positive) where absent or not a number.
     due = as_double(text(found[0])) if found else None
-    return not (due is not None and due > 0) or bool(_PAYMENT_TERMS_GIVEN(inv))
+    return not (due is not None and due > 0) or _payment_terms_given(inv)
 
 
-_RAM = "{{{}}}".format(NS["ram"])
-_CATEGORY_CODE = f"{_RAM}CategoryCode"
-_TAX = f"{_RAM}ApplicableTradeTax"
-_LINE_SETTLEMENT = f"{_RAM}SpecifiedLineTradeSettlement"
-_HEADER_SETTLEMENT = f"{_RAM}ApplicableHeaderTradeSettlement"
-_CATEGORY_TAX = f"{_RAM}CategoryTradeTax"
+_CATEGORY_CODE = ram.CategoryCode
+_TAX = ram.ApplicableTradeTax
+_LINE_SETTLEMENT = ram.SpecifiedLineTradeSettlement
+_HEADER_SETTLEMENT = ram.ApplicableHeaderTradeSettlement
+_CATEGORY_TAX = ram.CategoryTradeTax
 
 
-def _category_codes(inv: etree._Element) -> dict[str, list[etree._Element]]:
-    """Every ``ram:CategoryCode`` of the document by its string value, in document order.
-
-    Eleven rules of the invoice ask this of the same document: within a check it is read once,
-    from the session's tag index.
-    """
-    session = active_session(inv)
-    if session is None or session.root is not inv:
-        return _by_code(inv.iter(_CATEGORY_CODE))
-    found = session.memo.get(_category_codes)
-    if found is None:
-        found = session.memo[_category_codes] = _by_code(session.by_tag.get(_CATEGORY_CODE, ()))
-    return found  # type: ignore[no-any-return]
-
-
-def _by_code(code_elements: Iterable[etree._Element]) -> dict[str, list[etree._Element]]:
+def _category_codes(root: etree._Element) -> dict[str, list[etree._Element]]:
+    """Every ``ram:CategoryCode`` of the document by its string value, in document order."""
     found: dict[str, list[etree._Element]] = {}
-    for code_el in code_elements:
+    for code_el in anywhere(root, _CATEGORY_CODE):
         found.setdefault(text(code_el), []).append(code_el)
     return found
 
 
-def _category_counts(inv: etree._Element, code: str) -> tuple[int, int, int]:
-    """How many line taxes, breakdowns and allowance/charge taxes carry the VAT category code.
+def _count_categories(root: etree._Element) -> dict[str, tuple[int, int, int]]:
+    """Per VAT category code: how many line taxes, breakdowns and allowance/charge taxes carry it.
 
     The official tests count ``//…/ram:ApplicableTradeTax[ram:CategoryCode='X']`` elements, so an
-    element with the same code twice counts once.
+    element with the same code twice counts once. Eleven rules of the invoice ask this of the same
+    document: within a check it is counted once.
     """
-    holders = {code_el.getparent() for code_el in _category_codes(inv).get(code, ())}
-    lines = header = allowances = 0
-    for holder in holders:
-        if holder is None:
-            continue
-        if holder.tag == _CATEGORY_TAX:
-            allowances += 1
-        elif holder.tag == _TAX:
-            grand = holder.getparent()
-            if grand is not None and grand.tag == _LINE_SETTLEMENT:
-                lines += 1
-            elif grand is not None and grand.tag == _HEADER_SETTLEMENT:
-                header += 1
-    return lines, header, allowances
+    counts = {}
+    for code, code_elements in document_fact(root, _category_codes).items():
+        lines = breakdowns = allowances = 0
+        for holder in {code_el.getparent() for code_el in code_elements}:
+            if holder is None:
+                continue
+            if holder.tag == _CATEGORY_TAX:
+                allowances += 1
+            elif holder.tag == _TAX:
+                grand = holder.getparent()
+                if grand is not None and grand.tag == _LINE_SETTLEMENT:
+                    lines += 1
+                elif grand is not None and grand.tag == _HEADER_SETTLEMENT:
+                    breakdowns += 1
+        counts[code] = (lines, breakdowns, allowances)
+    return counts
+
+
+def _category_counts(inv: etree._Element, code: str) -> tuple[int, int, int]:
+    """How many line taxes, breakdowns and allowance/charge taxes carry the VAT category code."""
+    return document_fact(inv, _count_categories).get(code, (0, 0, 0))
 
 
 def _at_least_one_breakdown(inv: etree._Element, code: str) -> bool:
@@ -388,9 +418,6 @@ for _rule, _code, _en, _de, _form in (
     _register_presence(_rule, _code, _en, _de, _form)
 
 
-_COUNTRY_ID = f"{_RAM}CountryID"
-
-
 @INVOICE.check(
     "BR-B-01",
     FATAL,
@@ -399,7 +426,7 @@ _COUNTRY_ID = f"{_RAM}CountryID"
     de="Split Payment (USt-Kategorie B) ist nur in inländischen italienischen Rechnungen zulässig.",
 )
 def _brb01(inv: etree._Element) -> bool:
-    if "B" not in _category_codes(inv):
+    if "B" not in document_fact(inv, _category_codes):
         return True
     return all(text(country) == "IT" for country in inv.iter(_COUNTRY_ID))
 
@@ -412,7 +439,7 @@ def _brb01(inv: etree._Element) -> bool:
     de="Eine Rechnung mit Split Payment (B) darf nicht zugleich den Normalsatz (S) verwenden.",
 )
 def _brb02(inv: etree._Element) -> bool:
-    codes = _category_codes(inv)
+    codes = document_fact(inv, _category_codes)
     return not ("B" in codes and "S" in codes)
 
 
@@ -427,7 +454,8 @@ def _brb02(inv: etree._Element) -> bool:
     de="Die Rechnungsposition hat keine Positionskennung.",
 )
 def _br21(line: etree._Element) -> bool:
-    return _filled(line, "ram:AssociatedDocumentLineDocument/ram:LineID")
+    ids = line_facts(line).line_ids
+    return bool(ids) and _nonblank(ids[0])
 
 
 @LINE.check(
@@ -438,7 +466,7 @@ def _br21(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keine Menge.",
 )
 def _br22(line: etree._Element) -> bool:
-    return _has(line, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity")
+    return bool(line_facts(line).quantities)
 
 
 @LINE.check(
@@ -449,7 +477,7 @@ def _br22(line: etree._Element) -> bool:
     de="Die Menge der Rechnungsposition hat keine Maßeinheit.",
 )
 def _br23(line: etree._Element) -> bool:
-    return any(q.get("unitCode") is not None for q in select(line, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity"))
+    return any(q.get("unitCode") is not None for q in line_facts(line).quantities)
 
 
 @LINE.check(
@@ -460,9 +488,7 @@ def _br23(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keinen Nettobetrag.",
 )
 def _br24(line: etree._Element) -> bool:
-    return _has(
-        line, "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount"
-    )
+    return bool(line_facts(line).net_amounts)
 
 
 @LINE.check(
@@ -473,11 +499,8 @@ def _br24(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keinen Artikelnamen.",
 )
 def _br25(line: etree._Element) -> bool:
-    return _filled(line, "ram:SpecifiedTradeProduct/ram:Name")
-
-
-_NET_PRICE = "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount"
-_GROSS_PRICE = "ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice/ram:ChargeAmount"
+    names = line_facts(line).names
+    return bool(names) and _nonblank(names[0])
 
 
 @LINE.check(
@@ -488,12 +511,12 @@ _GROSS_PRICE = "ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice/
     de="Die Rechnungsposition hat keinen Nettopreis.",
 )
 def _br26(line: etree._Element) -> bool:
-    return _has(line, _NET_PRICE)
+    return bool(line_facts(line).net_prices)
 
 
-def _any_not_negative(line: etree._Element, path: str) -> bool:
+def _any_not_negative(found: list[etree._Element]) -> bool:
     """``path >= 0`` as a general comparison: some value, cast to xs:double, is not negative."""
-    for el in select(line, path):
+    for el in found:
         value = as_double(text(el))
         if value is not None and value >= 0:
             return True
@@ -508,7 +531,7 @@ def _any_not_negative(line: etree._Element, path: str) -> bool:
     de="Der Nettopreis darf nicht negativ sein.",
 )
 def _br27(line: etree._Element) -> bool:
-    return _any_not_negative(line, _NET_PRICE)
+    return _any_not_negative(line_facts(line).net_prices)
 
 
 @LINE.check(
@@ -519,7 +542,8 @@ def _br27(line: etree._Element) -> bool:
     de="Der Bruttopreis darf nicht negativ sein.",
 )
 def _br28(line: etree._Element) -> bool:
-    return not _has(line, _GROSS_PRICE) or _any_not_negative(line, _GROSS_PRICE)
+    gross = line_facts(line).gross_prices
+    return not gross or _any_not_negative(gross)
 
 
 @LINE.check(
@@ -530,8 +554,8 @@ def _br28(line: etree._Element) -> bool:
     de="Die Artikelkennung nach Schema hat keine Schemakennung.",
 )
 def _br64(line: etree._Element) -> bool:
-    global_id = first(line, "ram:SpecifiedTradeProduct/ram:GlobalID")
-    return global_id is None or norm_space(global_id.get("schemeID", "")) != ""
+    global_ids = line_facts(line).global_ids
+    return not global_ids or global_ids[0].get("schemeID", "").strip(_XML_SPACE) != ""
 
 
 @LINE.check(
@@ -542,16 +566,18 @@ def _br64(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keinen USt-Kategoriecode.",
 )
 def _brco04(line: etree._Element) -> bool:
-    for tax in select(line, "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax"):
-        type_code = first(tax, "ram:TypeCode")
-        if type_code is not None and text(type_code).upper() == "VAT" and _has(tax, "ram:CategoryCode"):
-            return True
+    return is_vat_with_code(line_facts(line).taxes)
+
+
+def _any_breakdown(root: etree._Element) -> bool:
+    """``boolean(//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax)``."""
+    for tax in anywhere(root, _TAX):
+        settlement = tax.getparent()
+        if settlement is not None and settlement.tag == _HEADER_SETTLEMENT:
+            transaction = settlement.getparent()
+            if transaction is not None and transaction.tag == _TRANSACTION:
+                return True
     return False
-
-
-_ANY_BREAKDOWN = XPath(
-    "boolean(//rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax)"
-)
 
 
 @LINE.check(
@@ -562,7 +588,7 @@ _ANY_BREAKDOWN = XPath(
     de="Die Rechnung enthält keine USt-Aufschlüsselung.",
 )
 def _brco18(line: etree._Element) -> bool:
-    return bool(_ANY_BREAKDOWN(line))
+    return document_fact(line, _any_breakdown)
 
 
 # --- item details, parties, payment ----------------------------------------------------------
@@ -576,8 +602,8 @@ def _brco18(line: etree._Element) -> bool:
     de="Die Artikelklassifizierung hat keine Schemakennung.",
 )
 def _br65(classification: etree._Element) -> bool:
-    code = first(classification, "ram:ClassCode")
-    return code is None or norm_space(code.get("listID", "")) != ""
+    code = first_child(classification, ram.ClassCode)
+    return code is None or code.get("listID", "").strip(_XML_SPACE) != ""
 
 
 @ADDITIONAL_DOCUMENT.check(
@@ -588,7 +614,7 @@ def _br65(classification: etree._Element) -> bool:
     de="Das rechnungsbegründende Dokument hat keine Kennung.",
 )
 def _br52(document: etree._Element) -> bool:
-    return _filled(document, "ram:IssuerAssignedID")
+    return _filled(document, ram.IssuerAssignedID)
 
 
 @CARD.check(
@@ -599,12 +625,12 @@ def _br52(document: etree._Element) -> bool:
     de="Von der Kartennummer dürfen höchstens die ersten 6 und letzten 4 Stellen angegeben werden.",
 )
 def _br51(card: etree._Element) -> bool:
-    number = first(card, "ram:ID")
+    number = first_child(card, _ID)
     return number is None or len(text(number)) <= 10
 
 
 def _account_identified(account: etree._Element) -> bool:
-    return _has(account, "ram:IBANID") or _has(account, "ram:ProprietaryID")
+    return _has(account, ram.IBANID) or _has(account, ram.ProprietaryID)
 
 
 @CREDIT_TRANSFER_ACCOUNT.check(
@@ -637,22 +663,26 @@ def _br61(account: etree._Element) -> bool:
     de="Die Lieferanschrift hat keinen Ländercode.",
 )
 def _br57(delivery: etree._Element) -> bool:
-    return not _has(delivery, "ram:ShipToTradeParty/ram:PostalTradeAddress") or _filled(
-        delivery, "ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID"
-    )
+    ship_to = ram.ShipToTradeParty
+    return not _has(delivery, ship_to, _ADDRESS) or _filled(delivery, ship_to, _ADDRESS, _COUNTRY_ID)
+
+
+_START = ram.StartDateTime
+_END = ram.EndDateTime
+_DATE_TIME = udt.DateTimeString
 
 
 def _period_in_order(period: etree._Element) -> bool:
     """End >= start, compared as strings (format 102 only), unless one of them is missing."""
-    if not _has(period, "ram:StartDateTime") or not _has(period, "ram:EndDateTime"):
+    if not _has(period, _START) or not _has(period, _END):
         return True
-    starts = [text(d) for d in select(period, "ram:StartDateTime/udt:DateTimeString") if d.get("format") == "102"]
-    ends = [text(d) for d in select(period, "ram:EndDateTime/udt:DateTimeString") if d.get("format") == "102"]
+    starts = [text(d) for d in below(period, _START, _DATE_TIME) if d.get("format") == "102"]
+    ends = [text(d) for d in below(period, _END, _DATE_TIME) if d.get("format") == "102"]
     return any(end >= start for end in ends for start in starts)
 
 
 def _period_has_a_date(period: etree._Element) -> bool:
-    return _has(period, "ram:StartDateTime") or _has(period, "ram:EndDateTime")
+    return _has(period, _START) or _has(period, _END)
 
 
 @LINE_PERIOD.check(
@@ -707,7 +737,7 @@ def _brco19(period: etree._Element) -> bool:
     de="Ein Artikelattribut braucht einen Namen und einen Wert.",
 )
 def _br54(attribute: etree._Element) -> bool:
-    return _has(attribute, "ram:Description") and _has(attribute, "ram:Value")
+    return _has(attribute, ram.Description) and _has(attribute, ram.Value)
 
 
 def _shares_value(left: list[etree._Element], right: list[etree._Element]) -> bool:
@@ -724,24 +754,23 @@ def _shares_value(left: list[etree._Element], right: list[etree._Element]) -> bo
     de="Ein vom Verkäufer abweichender Zahlungsempfänger braucht einen eigenen Namen.",
 )
 def _br17(payee: etree._Element) -> bool:
-    if not _has(payee, "ram:Name"):
+    name = ram.Name
+    if not _has(payee, name):
         return False
     transaction = payee.getparent()
     transaction = transaction.getparent() if transaction is not None else None
     if transaction is None:
         return True
-    sellers = select(transaction, "ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty")
+    sellers = below(transaction, ram.ApplicableHeaderTradeAgreement, _SELLER)
+    legal_id = (ram.SpecifiedLegalOrganization, _ID)
 
-    def seller_values(path: str) -> list[etree._Element]:
-        return [el for seller in sellers for el in select(seller, path)]
+    def seller_values(*tags: str) -> list[etree._Element]:
+        return [el for seller in sellers for el in below(seller, *tags)]
 
     return not (
-        _shares_value(select(payee, "ram:Name"), seller_values("ram:Name"))
-        or _shares_value(select(payee, "ram:ID"), seller_values("ram:ID"))
-        or _shares_value(
-            select(payee, "ram:SpecifiedLegalOrganization/ram:ID"),
-            seller_values("ram:SpecifiedLegalOrganization/ram:ID"),
-        )
+        _shares_value(below(payee, name), seller_values(name))
+        or _shares_value(below(payee, _ID), seller_values(_ID))
+        or _shares_value(below(payee, *legal_id), seller_values(*legal_id))
     )
 
 
@@ -753,7 +782,7 @@ def _br17(payee: etree._Element) -> bool:
     de="Die Zahlungsanweisung hat keinen Code für die Zahlungsart.",
 )
 def _br49(means: etree._Element) -> bool:
-    return _has(means, "ram:TypeCode")
+    return _has(means, ram.TypeCode)
 
 
 @DIRECT_DEBIT_MEANS.check(
@@ -764,8 +793,9 @@ def _br49(means: etree._Element) -> bool:
     de="Entweder IBAN oder proprietäre Kontokennung ist anzugeben, nicht beides.",
 )
 def _brco27(means: etree._Element) -> bool:
-    iban = _has(means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
-    proprietary = _has(means, "ram:PayeePartyCreditorFinancialAccount/ram:ProprietaryID")
+    account = ram.PayeePartyCreditorFinancialAccount
+    iban = _has(means, account, ram.IBANID)
+    proprietary = _has(means, account, ram.ProprietaryID)
     return iban != proprietary
 
 
@@ -777,10 +807,12 @@ def _brco27(means: etree._Element) -> bool:
     de="Der Verweis auf die vorausgegangene Rechnung ist leer.",
 )
 def _br55(reference: etree._Element) -> bool:
-    return _filled(reference, "ram:IssuerAssignedID")
+    return _filled(reference, ram.IssuerAssignedID)
 
 
-_SELLER_VAT_ID = XPath("ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']")
+def _vat_ids(party: etree._Element) -> list[etree._Element]:
+    """``ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']``."""
+    return [i for i in below(party, ram.SpecifiedTaxRegistration, _ID) if i.get("schemeID") == "VA"]
 
 
 @SELLER.check(
@@ -792,10 +824,10 @@ _SELLER_VAT_ID = XPath("ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']")
 )
 def _brco26(seller: etree._Element) -> bool:
     return (
-        _has(seller, "ram:ID")
-        or _has(seller, "ram:GlobalID")
-        or _has(seller, "ram:SpecifiedLegalOrganization/ram:ID")
-        or bool(_SELLER_VAT_ID(seller))
+        _has(seller, _ID)
+        or _has(seller, ram.GlobalID)
+        or _has(seller, ram.SpecifiedLegalOrganization, _ID)
+        or bool(_vat_ids(seller))
     )
 
 
@@ -807,7 +839,7 @@ def _brco26(seller: etree._Element) -> bool:
     de="Der Steuervertreter des Verkäufers hat keinen Namen.",
 )
 def _br18(party: etree._Element) -> bool:
-    return _has(party, "ram:Name")
+    return _has(party, ram.Name)
 
 
 @TAX_REPRESENTATIVE.check(
@@ -818,7 +850,7 @@ def _br18(party: etree._Element) -> bool:
     de="Der Steuervertreter des Verkäufers hat keine Postanschrift.",
 )
 def _br19(party: etree._Element) -> bool:
-    return _has(party, "ram:PostalTradeAddress")
+    return _has(party, _ADDRESS)
 
 
 @TAX_REPRESENTATIVE.check(
@@ -829,7 +861,7 @@ def _br19(party: etree._Element) -> bool:
     de="Die Postanschrift des Steuervertreters hat keinen Ländercode.",
 )
 def _br20(party: etree._Element) -> bool:
-    return _has(party, "ram:PostalTradeAddress/ram:CountryID")
+    return _has(party, _ADDRESS, _COUNTRY_ID)
 
 
 @TAX_REPRESENTATIVE.check(
@@ -840,8 +872,8 @@ def _br20(party: etree._Element) -> bool:
     de="Der Steuervertreter des Verkäufers hat keine USt-IdNr.",
 )
 def _br56(party: etree._Element) -> bool:
-    found = _SELLER_VAT_ID(party)
-    return bool(found) and norm_space(text(found[0])) != ""
+    found = _vat_ids(party)
+    return bool(found) and _nonblank(found[0])
 
 
 @VAT_IDENTIFIER.check(

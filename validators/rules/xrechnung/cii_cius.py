@@ -7,6 +7,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules.en16931_cii._values import below, child_steps
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_CIUS, CII_PATHS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID
 from validators.rules.xrechnung._xpath2 import (
@@ -44,11 +45,13 @@ _LINE_TAX = (
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return CII_PATHS.nodes(node, path)
+    tags = child_steps(path)  # plain child steps are read from the session's child index
+    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    return CII_PATHS.exists(node, path)
+    tags = child_steps(path)
+    return CII_PATHS.exists(node, path) if tags is None else bool(below(node, *tags))
 
 
 def _norm(node: etree._Element, path: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
+from validators.rules.en16931_cii._values import below, child_steps
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_CVD, CII_IS_CVD, CII_PATHS, gated
 from validators.rules.xrechnung._xpath2 import (
@@ -32,7 +33,8 @@ _PRODUCT = f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTr
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return CII_PATHS.nodes(node, path)
+    tags = child_steps(path)  # plain child steps are read from the session's child index
+    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
 
 
 def _cvd_classes(product: etree._Element) -> list[etree._Element]:

@@ -12,7 +12,8 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import active_session
+from validators.rules._session import active_session, child_elements
+from validators.rules.en16931_cii._values import Names, below, child_steps
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_PATHS, CII_PEPPOL, CII_PEPPOL_EMPTY, CII_PEPPOL_GROSS_PRICE
 from validators.rules.xrechnung._xpath2 import (
@@ -39,15 +40,27 @@ _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettleme
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return CII_PATHS.nodes(node, path)
+    tags = child_steps(path)  # plain child steps are read from the session's child index
+    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    return CII_PATHS.exists(node, path)
+    tags = child_steps(path)
+    return CII_PATHS.exists(node, path) if tags is None else bool(below(node, *tags))
 
 
 def _document_codes(node: etree._Element, which: str) -> set[str]:
-    """$documentCurrencyCode / $taxCurrencyCode: the header currency code elements' values."""
+    """$documentCurrencyCode / $taxCurrencyCode: the header currency code elements' values.
+
+    Global variables of the stylesheet, so they are read once per check (the set must not be changed).
+    """
+    session = active_session(node)
+    if session is None:
+        return _read_document_codes(node, which)
+    return session.fact(("xrechnung-cii", which), lambda: _read_document_codes(node, which))
+
+
+def _read_document_codes(node: etree._Element, which: str) -> set[str]:
     root = node.getroottree().getroot()
     if root.tag != _q("rsm:CrossIndustryInvoice"):
         return set()
@@ -353,15 +366,32 @@ def r111(node: etree._Element) -> bool:
 _line = CII_PEPPOL.context("ram:IncludedSupplyChainTradeLineItem")
 
 
+_RAM = Names(XRECHNUNG_CII.namespaces["ram"])
+_UDT = Names(XRECHNUNG_CII.namespaces["udt"])
+_LINE_ALLOWANCES_CHARGES = (_RAM.SpecifiedLineTradeSettlement, _RAM.SpecifiedTradeAllowanceCharge)
+_INDICATOR = (_RAM.ChargeIndicator, _UDT.Indicator)
+_LINE_AMOUNT = (
+    _RAM.SpecifiedLineTradeSettlement,
+    _RAM.SpecifiedTradeSettlementLineMonetarySummation,
+    _RAM.LineTotalAmount,
+)
+_BILLED_QUANTITY = (_RAM.SpecifiedLineTradeDelivery, _RAM.BilledQuantity)
+_NET_PRICE = (_RAM.SpecifiedLineTradeAgreement, _RAM.NetPriceProductTradePrice, _RAM.ChargeAmount)
+_BASE_QUANTITIES = (
+    (_RAM.SpecifiedLineTradeAgreement, _RAM.NetPriceProductTradePrice, _RAM.BasisQuantity),
+    (_RAM.SpecifiedLineTradeAgreement, _RAM.GrossPriceProductTradePrice, _RAM.BasisQuantity),
+)
+
+
 def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in _all(line, "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeAllowanceCharge"):
-        flag = opt(_all(ac, "ram:ChargeIndicator/udt:Indicator"), "charge indicator")
+    for ac in below(line, *_LINE_ALLOWANCES_CHARGES):
+        flag = opt(below(ac, *_INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
-            selected.extend(xs_decimal(string_value(a)) for a in _all(ac, "ram:ActualAmount"))
+            selected.extend(xs_decimal(string_value(a)) for a in child_elements(ac, _RAM.ActualAmount))
             amounts[indicator] = selected
     return _to_cents(amounts["true"]), _to_cents(amounts["false"])
 
@@ -375,11 +405,17 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
 
 def _base_quantity(line: etree._Element) -> Decimal:
     """Net price base quantity, else gross price base quantity, where present and non-zero; else 1."""
-    for price in ("ram:NetPriceProductTradePrice", "ram:GrossPriceProductTradePrice"):
-        value = decimal_or_none(_all(line, f"ram:SpecifiedLineTradeAgreement/{price}/ram:BasisQuantity"))
+    for path in _BASE_QUANTITIES:
+        value = decimal_or_none(below(line, *path))
         if value is not None and value != 0:
             return value
     return Decimal(1)
+
+
+def _line_decimal_or(line: etree._Element, path: tuple[str, ...], default: int) -> Decimal:
+    """``if (path) then xs:decimal(path) else default`` for a child path of the line."""
+    value = decimal_or_none(below(line, *path))
+    return Decimal(default) if value is None else value
 
 
 @_line.check(
@@ -390,16 +426,15 @@ def _base_quantity(line: etree._Element) -> Decimal:
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    line_amount = _decimal_or(
-        node,
-        "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
-        0,
-    )
-    quantity = _decimal_or(node, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", 1)
-    price = _decimal_or(node, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount", 0)
+    line_amount = _line_decimal_or(node, _LINE_AMOUNT, 0)
+    quantity = _line_decimal_or(node, _BILLED_QUANTITY, 1)
+    price = _line_decimal_or(node, _NET_PRICE, 0)
     base_quantity = _base_quantity(node)
     charges, allowances = _charge_totals(node)
-    expected = add(mul(quantity, div(price, base_quantity)), charges, -allowances)
+    # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
+    # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.
+    unit_price = add(price) if base_quantity == 1 else div(price, base_quantity)
+    expected = add(mul(quantity, unit_price), charges, -allowances)
     return within_slack(line_amount, expected, _slack(node))
 
 

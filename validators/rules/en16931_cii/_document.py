@@ -1,0 +1,367 @@
+"""Facts about a whole CII document that many model rules ask for, read once per check and reused.
+
+The rules of the VAT categories, the totals and the invoice look across the document through
+absolute paths (``/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/...``) or anywhere
+(``//ram:...``): the header allowances and charges, the line settlements, the currencies, the
+party identifiers. Each such fact is computed once per check and kept in the run's session, so
+the rules of one check share it and nothing outlives the check; outside a run it is computed
+afresh on every call. Every fact keeps the selections of the official paths, repeated and
+misplaced elements included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, TypeVar
+
+from lxml import etree
+
+from validators.rules._session import ACTIVE
+from validators.rules.en16931_cii._values import (
+    Children,
+    as_boolean,
+    as_decimal,
+    below,
+    cents,
+    child_elements,
+    children_reader,
+    dadd,
+    dsub,
+    first_child,
+    ram,
+    rsm,
+    sum_decimals,
+    text,
+    udt,
+)
+
+__all__ = [
+    "ANY_RATE",
+    "Header",
+    "HeaderCharge",
+    "Line",
+    "Taxed",
+    "anywhere",
+    "document_fact",
+    "expected_basis",
+    "header",
+    "header_charges",
+    "header_settlements",
+    "indicator_is",
+    "invoice_currencies",
+    "line_facts",
+    "tax_currencies",
+]
+
+T = TypeVar("T")
+
+_INVOICE: Final = rsm.CrossIndustryInvoice
+_TRANSACTION: Final = rsm.SupplyChainTradeTransaction
+_HEADER_SETTLEMENT: Final = ram.ApplicableHeaderTradeSettlement
+_LINE: Final = ram.IncludedSupplyChainTradeLineItem
+_LINE_SETTLEMENT: Final = ram.SpecifiedLineTradeSettlement
+_ALLOWANCE_CHARGE: Final = ram.SpecifiedTradeAllowanceCharge
+_TAX: Final = ram.ApplicableTradeTax
+_CATEGORY_TAX: Final = ram.CategoryTradeTax
+_CATEGORY_CODE: Final = ram.CategoryCode
+_RATE: Final = ram.RateApplicablePercent
+_ACTUAL_AMOUNT: Final = ram.ActualAmount
+_LINE_SUMMATION: Final = ram.SpecifiedTradeSettlementLineMonetarySummation
+_LINE_TOTAL: Final = ram.LineTotalAmount
+_CHARGE_INDICATOR: Final = ram.ChargeIndicator
+_INDICATOR: Final = udt.Indicator
+
+
+def document_fact(node: etree._Element, compute: Callable[[etree._Element], T], key: Hashable = None) -> T:
+    """``compute(root)`` for the document ``node`` belongs to: once per check (under ``key``, else
+    ``compute`` itself), afresh outside a run."""
+    root = node.getroottree().getroot()
+    session = ACTIVE.get()
+    if session is None or session.root is not root:
+        return compute(root)
+    memo = session.memo
+    key = compute if key is None else key
+    value = memo.get(key, _UNKNOWN)
+    if value is _UNKNOWN:
+        value = memo[key] = compute(root)
+    return value  # type: ignore[no-any-return]
+
+
+_UNKNOWN: Final = object()
+
+
+def anywhere(node: etree._Element, tag: str) -> list[etree._Element]:
+    """``//tag``: the elements so named in the document of ``node``, in document order (must not be changed)."""
+    root = node.getroottree().getroot()
+    session = ACTIVE.get()
+    if session is None or session.root is not root:
+        return list(root.iter(tag))
+    return session.by_tag.get(tag, _NONE)
+
+
+_NONE: Final[list[etree._Element]] = []
+
+
+def _grandchildren(children: Callable[[etree._Element], Children], of: Children, tag: str, sub: str) -> list:
+    """``tag/sub`` from an element whose children are ``of``, in document order."""
+    return [g for c in of.get(tag, _NONE) for g in children(c).get(sub, _NONE)]
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The groups under ``/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction``, in document order."""
+
+    agreements: list[etree._Element]  # ram:ApplicableHeaderTradeAgreement
+    deliveries: list[etree._Element]  # ram:ApplicableHeaderTradeDelivery
+    settlements: list[etree._Element]  # ram:ApplicableHeaderTradeSettlement
+    sellers: list[etree._Element]  # ram:ApplicableHeaderTradeAgreement/ram:SellerTradeParty
+    buyers: list[etree._Element]  # ram:ApplicableHeaderTradeAgreement/ram:BuyerTradeParty
+    representatives: list[etree._Element]  # ram:ApplicableHeaderTradeAgreement/ram:SellerTaxRepresentativeTradeParty
+
+
+def _read_header(root: etree._Element) -> Header:
+    children = children_reader()
+    transactions = children(root).get(_TRANSACTION, _NONE) if root.tag == _INVOICE else _NONE
+    groups = [children(t) for t in transactions]
+    agreements = [a for g in groups for a in g.get(ram.ApplicableHeaderTradeAgreement, _NONE)]
+    parties = [children(a) for a in agreements]
+    return Header(
+        agreements=agreements,
+        deliveries=[d for g in groups for d in g.get(ram.ApplicableHeaderTradeDelivery, _NONE)],
+        settlements=[s for g in groups for s in g.get(_HEADER_SETTLEMENT, _NONE)],
+        sellers=[p for g in parties for p in g.get(ram.SellerTradeParty, _NONE)],
+        buyers=[p for g in parties for p in g.get(ram.BuyerTradeParty, _NONE)],
+        representatives=[p for g in parties for p in g.get(ram.SellerTaxRepresentativeTradeParty, _NONE)],
+    )
+
+
+def header(node: etree._Element) -> Header:
+    """The header groups of the document ``node`` belongs to."""
+    return document_fact(node, _read_header)
+
+
+def _header_settlements(root: etree._Element) -> list[etree._Element]:
+    return document_fact(root, _read_header).settlements
+
+
+def header_settlements(node: etree._Element) -> list[etree._Element]:
+    """``/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement``."""
+    return document_fact(node, _read_header).settlements
+
+
+def _codes_of(root: etree._Element, tag: str) -> list[str]:
+    return [text(c) for s in _header_settlements(root) for c in child_elements(s, tag)]
+
+
+def _invoice_currencies(root: etree._Element) -> list[str]:
+    return _codes_of(root, ram.InvoiceCurrencyCode)
+
+
+def _tax_currencies(root: etree._Element) -> list[str]:
+    return _codes_of(root, ram.TaxCurrencyCode)
+
+
+def invoice_currencies(node: etree._Element) -> list[str]:
+    """The values of ``/rsm:CrossIndustryInvoice/.../ram:ApplicableHeaderTradeSettlement/ram:InvoiceCurrencyCode``."""
+    return document_fact(node, _invoice_currencies)
+
+
+def tax_currencies(node: etree._Element) -> list[str]:
+    """The values of ``/rsm:CrossIndustryInvoice/.../ram:ApplicableHeaderTradeSettlement/ram:TaxCurrencyCode``."""
+    return document_fact(node, _tax_currencies)
+
+
+def indicator_is(allowance_charge: etree._Element, charge: bool) -> bool:
+    """``ram:ChargeIndicator/udt:Indicator = true()/false()``: some indicator casts to that boolean."""
+    return any(
+        as_boolean(text(i)) is charge
+        for ci in child_elements(allowance_charge, _CHARGE_INDICATOR)
+        for i in child_elements(ci, _INDICATOR)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Taxed:
+    """A line settlement or a header allowance/charge as the category rules see it."""
+
+    codes: frozenset[str]  # the values of its taxes' ram:CategoryCode
+    rates: tuple[Decimal | None, ...]  # xs:decimal of its taxes' ram:RateApplicablePercent (None: not castable)
+    amounts: tuple[Decimal | None, ...]  # its net amounts: xs:decimal of the first of each holder that has one
+
+    def matches(self, code: str, rate: object) -> bool | None:
+        """Some tax has the code and (unless any rate will do) some has the rate; None: a rate is not a decimal."""
+        if code not in self.codes:
+            return False
+        if rate is ANY_RATE:
+            return True
+        if None in self.rates:
+            return None
+        return rate in self.rates
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderCharge:
+    """A document level allowance or charge (``ram:SpecifiedTradeAllowanceCharge`` of the header settlement)."""
+
+    el: etree._Element
+    charge: bool  # an indicator casts to true
+    allowance: bool  # an indicator casts to false
+    actual_amounts: tuple[str, ...]  # the values of its ram:ActualAmount
+    taxed: Taxed  # by its ram:CategoryTradeTax
+
+
+def _taxed(taxes: list[etree._Element], amounts: tuple[Decimal | None, ...]) -> Taxed:
+    return Taxed(
+        codes=frozenset(text(c) for t in taxes for c in child_elements(t, _CATEGORY_CODE)),
+        rates=tuple(as_decimal(text(r)) for t in taxes for r in child_elements(t, _RATE)),
+        amounts=amounts,
+    )
+
+
+def _header_charges(root: etree._Element) -> list[HeaderCharge]:
+    out = []
+    for s in _header_settlements(root):
+        for ac in child_elements(s, _ALLOWANCE_CHARGE):
+            actual = tuple(text(a) for a in child_elements(ac, _ACTUAL_AMOUNT))
+            out.append(
+                HeaderCharge(
+                    el=ac,
+                    charge=indicator_is(ac, True),
+                    allowance=indicator_is(ac, False),
+                    actual_amounts=actual,
+                    taxed=_taxed(child_elements(ac, _CATEGORY_TAX), (as_decimal(actual[0]),) if actual else ()),
+                )
+            )
+    return out
+
+
+def header_charges(node: etree._Element) -> list[HeaderCharge]:
+    """The document level allowances and charges, in document order."""
+    return document_fact(node, _header_charges)
+
+
+def _line_settlements(root: etree._Element) -> list[Taxed]:
+    out = []
+    for settlement in below(root, _TRANSACTION, _LINE, _LINE_SETTLEMENT) if root.tag == _INVOICE else _NONE:
+        amounts = tuple(
+            as_decimal(text(found))
+            for summation in child_elements(settlement, _LINE_SUMMATION)
+            if (found := first_child(summation, _LINE_TOTAL)) is not None
+        )
+        out.append(_taxed(child_elements(settlement, _TAX), amounts))
+    return out
+
+
+# Any rate will do: the taxable amount of a category without a rate in its test.
+ANY_RATE: Final = object()
+
+
+def _expected_basis(root: etree._Element, code: str, rate: object) -> Decimal | None:
+    line_amounts: list[Decimal | None] = []
+    for settlement in document_fact(root, _line_settlements):
+        matched = settlement.matches(code, rate)
+        if matched is None:
+            return None
+        if matched:
+            line_amounts.extend(settlement.amounts)
+    charges: list[Decimal | None] = []
+    allowances: list[Decimal | None] = []
+    for item in document_fact(root, _header_charges):
+        for applies, bucket in ((item.charge, charges), (item.allowance, allowances)):
+            if applies:
+                matched = item.taxed.matches(code, rate)
+                if matched is None:
+                    return None
+                if matched:
+                    bucket.extend(item.taxed.amounts)
+    lines_sum = sum_decimals(line_amounts)
+    charges_sum = sum_decimals(charges)
+    allowances_sum = sum_decimals(allowances)
+    if lines_sum is None or charges_sum is None or allowances_sum is None:
+        return None
+    return dsub(dadd(cents(lines_sum), cents(charges_sum)), cents(allowances_sum))
+
+
+def expected_basis(node: etree._Element, code: str, rate: object = ANY_RATE) -> Decimal | None:
+    """Rounded line net sum + rounded charges - rounded allowances of the category (and rate).
+
+    None where a value is not a decimal. The answer depends on the rate's value only (the tests
+    compare rates as numbers), so one is kept per category and rate value.
+    """
+    return document_fact(node, lambda root: _expected_basis(root, code, rate), ("expected basis", code, rate))
+
+
+# --- invoice lines -------------------------------------------------------------------------------
+
+_PRODUCT: Final = ram.SpecifiedTradeProduct
+_LINE_AGREEMENT: Final = ram.SpecifiedLineTradeAgreement
+_CHARGE_AMOUNT: Final = ram.ChargeAmount
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What the rules of an invoice line (``ram:IncludedSupplyChainTradeLineItem``) read of it.
+
+    Each list is the selection of its path from the line, in document order (not to be changed).
+    """
+
+    line_ids: list[etree._Element]  # ram:AssociatedDocumentLineDocument/ram:LineID
+    names: list[etree._Element]  # ram:SpecifiedTradeProduct/ram:Name
+    global_ids: list[etree._Element]  # ram:SpecifiedTradeProduct/ram:GlobalID
+    net_prices: list[etree._Element]  # ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount
+    gross_prices: list[etree._Element]  # .../ram:GrossPriceProductTradePrice/ram:ChargeAmount
+    quantities: list[etree._Element]  # ram:SpecifiedLineTradeDelivery/ram:BilledQuantity
+    taxes: list[etree._Element]  # ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax
+    net_amounts: list[etree._Element]  # ram:SpecifiedLineTradeSettlement/.../ram:LineTotalAmount
+
+
+def _read_line(line: etree._Element) -> Line:
+    children = children_reader()
+    kids = children(line)
+    products = kids.get(_PRODUCT, _NONE)
+    agreements = [children(a) for a in kids.get(_LINE_AGREEMENT, _NONE)]
+    settlements = kids.get(_LINE_SETTLEMENT, _NONE)
+    return Line(
+        line_ids=_grandchildren(children, kids, ram.AssociatedDocumentLineDocument, ram.LineID),
+        names=[n for p in products for n in children(p).get(ram.Name, _NONE)],
+        global_ids=[i for p in products for i in children(p).get(ram.GlobalID, _NONE)],
+        net_prices=[
+            a
+            for agreement in agreements
+            for price in agreement.get(ram.NetPriceProductTradePrice, _NONE)
+            for a in children(price).get(_CHARGE_AMOUNT, _NONE)
+        ],
+        gross_prices=[
+            a
+            for agreement in agreements
+            for price in agreement.get(ram.GrossPriceProductTradePrice, _NONE)
+            for a in children(price).get(_CHARGE_AMOUNT, _NONE)
+        ],
+        quantities=_grandchildren(children, kids, ram.SpecifiedLineTradeDelivery, ram.BilledQuantity),
+        taxes=[t for s in settlements for t in children(s).get(_TAX, _NONE)],
+        net_amounts=[
+            a
+            for s in settlements
+            for summation in children(s).get(_LINE_SUMMATION, _NONE)
+            for a in children(summation).get(_LINE_TOTAL, _NONE)
+        ],
+    )
+
+
+_LINES: Final = "en16931-cii lines"
+
+
+def line_facts(line: etree._Element) -> Line:
+    """The facts of one invoice line: read once per check, afresh outside a run."""
+    session = ACTIVE.get()
+    if session is None:
+        return _read_line(line)
+    lines = session.memo.get(_LINES)
+    if lines is None:
+        lines = session.memo[_LINES] = {}
+    found = lines.get(line)
+    if found is None:
+        found = lines[line] = _read_line(line)
+    return found  # type: ignore[no-any-return]
