@@ -543,6 +543,18 @@ def test_division_by_powers_of_ten_is_the_rounded_division_exactly() -> None:
         div(Decimal(1), Decimal("0.00"))
 
 
+def test_division_by_one_has_the_value_of_the_rounded_dividend() -> None:
+    # R120 (UBL and CII) skips ``div`` for a base quantity equal to 1 (missing or zero counts as 1):
+    # ``add(price)`` must give the quotient's value, also for dividends longer than the precision.
+    rng = random.Random(20261126)
+    long_values = [Decimal("9" * 250 + ".5"), Decimal("-0." + "0" * 220 + "1" * 190), Decimal("1" * 205)]
+    for dividend in _operands(rng) + long_values:
+        for divisor in (Decimal("1"), Decimal("1.000"), Decimal("01.0")):
+            assert add(dividend) == div(dividend, divisor), (dividend, divisor)
+            quantity = Decimal("3.7")
+            assert add(mul(quantity, add(dividend))) == add(mul(quantity, div(dividend, divisor)))
+
+
 def test_slack_bounds_are_inclusive() -> None:
     # u:slack (PEPPOL-EN16931-R040, R120): expected ± slack, both ends included.
     slack = Decimal("0.02")

@@ -12,8 +12,8 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import active_session, child_elements
-from validators.rules.en16931_cii._values import Names, below, child_steps
+from validators.rules._session import active_session
+from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_PATHS, CII_PEPPOL, CII_PEPPOL_EMPTY, CII_PEPPOL_GROSS_PRICE
 from validators.rules.xrechnung._xpath2 import (
@@ -368,30 +368,62 @@ _line = CII_PEPPOL.context("ram:IncludedSupplyChainTradeLineItem")
 
 _RAM = Names(XRECHNUNG_CII.namespaces["ram"])
 _UDT = Names(XRECHNUNG_CII.namespaces["udt"])
-_LINE_ALLOWANCES_CHARGES = (_RAM.SpecifiedLineTradeSettlement, _RAM.SpecifiedTradeAllowanceCharge)
-_INDICATOR = (_RAM.ChargeIndicator, _UDT.Indicator)
-_LINE_AMOUNT = (
-    _RAM.SpecifiedLineTradeSettlement,
-    _RAM.SpecifiedTradeSettlementLineMonetarySummation,
-    _RAM.LineTotalAmount,
-)
-_BILLED_QUANTITY = (_RAM.SpecifiedLineTradeDelivery, _RAM.BilledQuantity)
-_NET_PRICE = (_RAM.SpecifiedLineTradeAgreement, _RAM.NetPriceProductTradePrice, _RAM.ChargeAmount)
+_LINE_SETTLEMENT = _RAM.SpecifiedLineTradeSettlement
+_LINE_AGREEMENT = _RAM.SpecifiedLineTradeAgreement
+_LINE_DELIVERY = _RAM.SpecifiedLineTradeDelivery
+_ALLOWANCE_CHARGE = _RAM.SpecifiedTradeAllowanceCharge
+_CHARGE_INDICATOR = _RAM.ChargeIndicator
+_INDICATOR = (_UDT.Indicator,)
+_ACTUAL_AMOUNT = _RAM.ActualAmount
+# The operand paths below the line's settlement, agreement and delivery groups.
+_LINE_AMOUNT = (_RAM.SpecifiedTradeSettlementLineMonetarySummation, _RAM.LineTotalAmount)
+_BILLED_QUANTITY = (_RAM.BilledQuantity,)
+_NET_PRICE = (_RAM.NetPriceProductTradePrice, _RAM.ChargeAmount)
 _BASE_QUANTITIES = (
-    (_RAM.SpecifiedLineTradeAgreement, _RAM.NetPriceProductTradePrice, _RAM.BasisQuantity),
-    (_RAM.SpecifiedLineTradeAgreement, _RAM.GrossPriceProductTradePrice, _RAM.BasisQuantity),
+    (_RAM.NetPriceProductTradePrice, _RAM.BasisQuantity),
+    (_RAM.GrossPriceProductTradePrice, _RAM.BasisQuantity),
 )
+_NO_ELEMENTS: list[etree._Element] = []
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
-def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
+def _further(
+    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
+) -> list[etree._Element]:
+    """``below`` continued from ``items``: the child steps ``tags`` from each item, in document order.
+
+    R120 reads all its operands below three child groups of the line; each group is looked up once.
+    The list must not be changed.
+    """
+    for tag in tags:
+        if len(items) == 1:  # the common case, without building a list
+            items = children(items[0]).get(tag, _NO_ELEMENTS)
+        elif not items:
+            break
+        else:
+            items = [child for item in items for child in children(item).get(tag, _NO_ELEMENTS)]
+    return items
+
+
+def _decimal_or(items: list[etree._Element], default: Decimal) -> Decimal:
+    """``if (path) then xs:decimal(path) else default`` for the nodes ``path`` selected."""
+    value = decimal_or_none(items) if items else None
+    return default if value is None else value
+
+
+def _charge_totals(
+    children: Callable[[etree._Element], Children], settlements: list[etree._Element]
+) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in below(line, *_LINE_ALLOWANCES_CHARGES):
-        flag = opt(below(ac, *_INDICATOR), "charge indicator")
+    for ac in _further(children, settlements, (_ALLOWANCE_CHARGE,)):
+        group = children(ac)
+        flag = opt(_further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
-            selected.extend(xs_decimal(string_value(a)) for a in child_elements(ac, _RAM.ActualAmount))
+            selected.extend(xs_decimal(string_value(a)) for a in group.get(_ACTUAL_AMOUNT, _NO_ELEMENTS))
             amounts[indicator] = selected
     return _to_cents(amounts["true"]), _to_cents(amounts["false"])
 
@@ -399,23 +431,17 @@ def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
 def _to_cents(amounts: list[Decimal] | None) -> Decimal:
     """``if (selection) then round(sum(...) * 10 * 10) div 100 else 0``."""
     if amounts is None:
-        return Decimal(0)
+        return _ZERO
     return div(round_half_up(mul(add(*amounts), 10, 10)), Decimal(100))
 
 
-def _base_quantity(line: etree._Element) -> Decimal:
+def _base_quantity(children: Callable[[etree._Element], Children], agreements: list[etree._Element]) -> Decimal:
     """Net price base quantity, else gross price base quantity, where present and non-zero; else 1."""
     for path in _BASE_QUANTITIES:
-        value = decimal_or_none(below(line, *path))
+        value = decimal_or_none(_further(children, agreements, path))
         if value is not None and value != 0:
             return value
-    return Decimal(1)
-
-
-def _line_decimal_or(line: etree._Element, path: tuple[str, ...], default: int) -> Decimal:
-    """``if (path) then xs:decimal(path) else default`` for a child path of the line."""
-    value = decimal_or_none(below(line, *path))
-    return Decimal(default) if value is None else value
+    return _ONE
 
 
 @_line.check(
@@ -426,11 +452,15 @@ def _line_decimal_or(line: etree._Element, path: tuple[str, ...], default: int) 
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    line_amount = _line_decimal_or(node, _LINE_AMOUNT, 0)
-    quantity = _line_decimal_or(node, _BILLED_QUANTITY, 1)
-    price = _line_decimal_or(node, _NET_PRICE, 0)
-    base_quantity = _base_quantity(node)
-    charges, allowances = _charge_totals(node)
+    children = children_reader()
+    line = children(node)
+    settlements = line.get(_LINE_SETTLEMENT, _NO_ELEMENTS)
+    agreements = line.get(_LINE_AGREEMENT, _NO_ELEMENTS)
+    line_amount = _decimal_or(_further(children, settlements, _LINE_AMOUNT), _ZERO)
+    quantity = _decimal_or(_further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
+    price = _decimal_or(_further(children, agreements, _NET_PRICE), _ZERO)
+    base_quantity = _base_quantity(children, agreements)
+    charges, allowances = _charge_totals(children, settlements)
     # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
     # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.
     unit_price = add(price) if base_quantity == 1 else div(price, base_quantity)

@@ -13,6 +13,7 @@ from lxml import etree
 
 from validators.rules._engine import Flag
 from validators.rules._session import active_session, child_elements
+from validators.rules.en16931_cii._values import Children, children_reader
 from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import UBL_PEPPOL, UBL_PEPPOL_EMPTY, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
@@ -48,6 +49,7 @@ _BASE_AMOUNT = _q("cbc:BaseAmount")
 _MULTIPLIER = _q("cbc:MultiplierFactorNumeric")
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
+_NO_ELEMENTS: list[etree._Element] = []
 _F = Flag.FATAL
 _SLACK = ("xrechnung-ubl", "$slackValue")
 
@@ -384,15 +386,16 @@ def r111(node: etree._Element) -> bool:
 _line = UBL_PEPPOL.context("cac:InvoiceLine | cac:CreditNoteLine")
 
 
-def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
+def _charge_totals(children: Callable[[etree._Element], Children], line: Children) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in child_elements(line, _ALLOWANCE_CHARGE):
-        flag = opt(child_elements(ac, _CHARGE_INDICATOR), "charge indicator")
+    for ac in line.get(_ALLOWANCE_CHARGE, _NO_ELEMENTS):
+        group = children(ac)
+        flag = opt(group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
-            selected.extend(xs_decimal(string_value(a)) for a in child_elements(ac, _AMOUNT))
+            selected.extend(xs_decimal(string_value(a)) for a in group.get(_AMOUNT, _NO_ELEMENTS))
             amounts[indicator] = selected
     return _to_cents(amounts["true"]), _to_cents(amounts["false"])
 
@@ -400,8 +403,17 @@ def _charge_totals(line: etree._Element) -> tuple[Decimal, Decimal]:
 def _to_cents(amounts: list[Decimal] | None) -> Decimal:
     """``if (selection) then round(sum(...) * 10 * 10) div 100 else 0``."""
     if amounts is None:
-        return Decimal(0)
+        return _ZERO
     return div(round_half_up(mul(add(*amounts), 10, 10)), Decimal(100))
+
+
+def _price_children(
+    children: Callable[[etree._Element], Children], prices: list[etree._Element], tag: str
+) -> list[etree._Element]:
+    """``cac:Price/tag`` from the line's price groups (the list must not be changed)."""
+    if len(prices) == 1:  # the common case, without building a list
+        return children(prices[0]).get(tag, _NO_ELEMENTS)
+    return [child for price in prices for child in children(price).get(tag, _NO_ELEMENTS)]
 
 
 @_line.check(
@@ -412,17 +424,24 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    line_amount = _decimal_or_default(child_elements(node, _LINE_EXTENSION_AMOUNT), _ZERO)
+    children = children_reader()  # the line's children are read once, by tag
+    line = children(node)
+    line_amount = _decimal_or_default(line.get(_LINE_EXTENSION_AMOUNT, _NO_ELEMENTS), _ZERO)
     quantity = _decimal_or_default(
-        child_elements(node, _INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY), _ONE
+        line.get(_INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY, _NO_ELEMENTS), _ONE
     )
-    prices = child_elements(node, _PRICE)
-    price = _decimal_or_default([a for p in prices for a in child_elements(p, _PRICE_AMOUNT)], _ZERO)
-    base_quantity = decimal_or_none([q for p in prices for q in child_elements(p, _BASE_QUANTITY)])
-    if base_quantity is None or base_quantity == 0:
-        base_quantity = Decimal(1)
-    charges, allowances = _charge_totals(node)
-    expected = add(mul(quantity, div(price, base_quantity)), charges, -allowances)
+    prices = line.get(_PRICE, _NO_ELEMENTS)
+    price = _decimal_or_default(_price_children(children, prices, _PRICE_AMOUNT), _ZERO)
+    base_quantity = decimal_or_none(_price_children(children, prices, _BASE_QUANTITY))
+    charges, allowances = _charge_totals(children, line)
+    # Divided by 1 (also a missing or zero base quantity) the quotient is the price itself, rounded as
+    # ``div`` rounds it (to the arithmetic's precision): only the value goes on, into ``mul``, ``add``
+    # and the comparison.
+    if base_quantity is None or base_quantity == 0 or base_quantity == 1:
+        unit_price = add(price)
+    else:
+        unit_price = div(price, base_quantity)
+    expected = add(mul(quantity, unit_price), charges, -allowances)
     return within_slack(line_amount, expected, _slack(node))
 
 
