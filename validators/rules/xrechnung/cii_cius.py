@@ -45,8 +45,9 @@ _LINE_TAX = (
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
     tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
+    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
 
 
 def _has(node: etree._Element, path: str) -> bool:

@@ -33,8 +33,9 @@ _PRODUCT = f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTr
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
     tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
+    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
 
 
 def _cvd_classes(product: etree._Element) -> list[etree._Element]:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from validators.rules._engine import Flag
 from validators.rules._session import active_session
-from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader
+from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader, kids
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import CII_PATHS, CII_PEPPOL, CII_PEPPOL_EMPTY, CII_PEPPOL_GROSS_PRICE
 from validators.rules.xrechnung._xpath2 import (
@@ -37,11 +37,18 @@ _q = clark(dict(XRECHNUNG_CII.namespaces))
 _F = Flag.FATAL
 _SLACK = ("xrechnung-cii", "$slackValue")
 _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
+_RAM = Names(XRECHNUNG_CII.namespaces["ram"])
+_UDT = Names(XRECHNUNG_CII.namespaces["udt"])
+_NO_ELEMENTS: list[etree._Element] = []
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
 
 
 def _all(node: etree._Element, path: str) -> list[etree._Element]:
+    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
     tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else list(below(node, *tags))
+    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
 
 
 def _has(node: etree._Element, path: str) -> bool:
@@ -252,14 +259,17 @@ _allowance_charge = CII_PEPPOL.context("ram:SpecifiedTradeAllowanceCharge")
     de="Der Betrag eines Abschlags/Zuschlags muss Grundbetrag × Prozentsatz / 100 entsprechen, sind beide angegeben.",
 )
 def r040(node: etree._Element) -> bool:
-    if not (_has(node, "ram:CalculationPercent") and _has(node, "ram:BasisAmount")):
+    group = kids(node)  # the allowance/charge's children, read once
+    percents = group.get(_RAM.CalculationPercent, _NO_ELEMENTS)
+    bases = group.get(_RAM.BasisAmount, _NO_ELEMENTS)
+    if not (percents and bases):
         return True
-    amounts = _all(node, "ram:ActualAmount")
-    actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else Decimal(0)
-    base = decimal_or_none(_all(node, "ram:BasisAmount"))
-    percent = decimal_or_none(_all(node, "ram:CalculationPercent"))
+    amounts = group.get(_RAM.ActualAmount, _NO_ELEMENTS)
+    actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else _ZERO
+    base = decimal_or_none(bases)
+    percent = decimal_or_none(percents)
     assert base is not None and percent is not None  # both exist, checked above
-    return within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
+    return within_slack(actual, div(mul(base, percent), _HUNDRED), _slack(node))
 
 
 @_allowance_charge.check(
@@ -366,8 +376,6 @@ def r111(node: etree._Element) -> bool:
 _line = CII_PEPPOL.context("ram:IncludedSupplyChainTradeLineItem")
 
 
-_RAM = Names(XRECHNUNG_CII.namespaces["ram"])
-_UDT = Names(XRECHNUNG_CII.namespaces["udt"])
 _LINE_SETTLEMENT = _RAM.SpecifiedLineTradeSettlement
 _LINE_AGREEMENT = _RAM.SpecifiedLineTradeAgreement
 _LINE_DELIVERY = _RAM.SpecifiedLineTradeDelivery
@@ -383,9 +391,6 @@ _BASE_QUANTITIES = (
     (_RAM.NetPriceProductTradePrice, _RAM.BasisQuantity),
     (_RAM.GrossPriceProductTradePrice, _RAM.BasisQuantity),
 )
-_NO_ELEMENTS: list[etree._Element] = []
-_ZERO = Decimal(0)
-_ONE = Decimal(1)
 
 
 def _further(
