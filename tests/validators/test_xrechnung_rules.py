@@ -553,6 +553,10 @@ def test_division_by_one_has_the_value_of_the_rounded_dividend() -> None:
             assert add(dividend) == div(dividend, divisor), (dividend, divisor)
             quantity = Decimal("3.7")
             assert add(mul(quantity, add(dividend))) == add(mul(quantity, div(dividend, divisor)))
+    # A line without allowances or charges adds no zeros to the product: the value is the same.
+    for value in long_values:
+        product = mul(value, value)
+        assert add(product, Decimal(0), -Decimal(0)) == product
 
 
 def test_slack_bounds_are_inclusive() -> None:

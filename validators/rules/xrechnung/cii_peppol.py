@@ -418,11 +418,11 @@ def _decimal_or(items: list[etree._Element], default: Decimal) -> Decimal:
 
 
 def _charge_totals(
-    children: Callable[[etree._Element], Children], settlements: list[etree._Element]
+    children: Callable[[etree._Element], Children], allowances_charges: list[etree._Element]
 ) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in _further(children, settlements, (_ALLOWANCE_CHARGE,)):
+    for ac in allowances_charges:
         group = children(ac)
         flag = opt(_further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
@@ -465,11 +465,15 @@ def r120(node: etree._Element) -> bool:
     quantity = _decimal_or(_further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
     price = _decimal_or(_further(children, agreements, _NET_PRICE), _ZERO)
     base_quantity = _base_quantity(children, agreements)
-    charges, allowances = _charge_totals(children, settlements)
+    allowances_charges = _further(children, settlements, (_ALLOWANCE_CHARGE,))
+    totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
     # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.
     unit_price = add(price) if base_quantity == 1 else div(price, base_quantity)
-    expected = add(mul(quantity, unit_price), charges, -allowances)
+    expected = mul(quantity, unit_price)
+    if totals is not None:  # adding the zeros of no charges and allowances would leave the value as it is
+        charges, allowances = totals
+        expected = add(expected, charges, -allowances)
     return within_slack(line_amount, expected, _slack(node))
 
 

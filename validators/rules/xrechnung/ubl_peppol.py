@@ -386,10 +386,12 @@ def r111(node: etree._Element) -> bool:
 _line = UBL_PEPPOL.context("cac:InvoiceLine | cac:CreditNoteLine")
 
 
-def _charge_totals(children: Callable[[etree._Element], Children], line: Children) -> tuple[Decimal, Decimal]:
+def _charge_totals(
+    children: Callable[[etree._Element], Children], allowances_charges: list[etree._Element]
+) -> tuple[Decimal, Decimal]:
     """Line charges (indicator ``true``) and allowances (``false``), each summed and rounded to cents."""
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
-    for ac in line.get(_ALLOWANCE_CHARGE, _NO_ELEMENTS):
+    for ac in allowances_charges:
         group = children(ac)
         flag = opt(group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
@@ -433,7 +435,8 @@ def r120(node: etree._Element) -> bool:
     prices = line.get(_PRICE, _NO_ELEMENTS)
     price = _decimal_or_default(_price_children(children, prices, _PRICE_AMOUNT), _ZERO)
     base_quantity = decimal_or_none(_price_children(children, prices, _BASE_QUANTITY))
-    charges, allowances = _charge_totals(children, line)
+    allowances_charges = line.get(_ALLOWANCE_CHARGE)
+    totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by 1 (also a missing or zero base quantity) the quotient is the price itself, rounded as
     # ``div`` rounds it (to the arithmetic's precision): only the value goes on, into ``mul``, ``add``
     # and the comparison.
@@ -441,7 +444,10 @@ def r120(node: etree._Element) -> bool:
         unit_price = add(price)
     else:
         unit_price = div(price, base_quantity)
-    expected = add(mul(quantity, unit_price), charges, -allowances)
+    expected = mul(quantity, unit_price)
+    if totals is not None:  # adding the zeros of no charges and allowances would leave the value as it is
+        charges, allowances = totals
+        expected = add(expected, charges, -allowances)
     return within_slack(line_amount, expected, _slack(node))
 
 
