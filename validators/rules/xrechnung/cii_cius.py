@@ -586,9 +586,12 @@ _line = CII_CIUS.context(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem")
     de="Haben Brutto- und Nettopreis eine Basismenge (BT-149), müssen Werte und Einheiten (BT-150) übereinstimmen.",
 )
 def br_tmp_3(node: etree._Element) -> bool:
-    gross = _all(node, "ram:SpecifiedLineTradeAgreement/ram:GrossPriceProductTradePrice/ram:BasisQuantity")
-    net = _all(node, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:BasisQuantity")
-    if not (gross and net):
+    agreements = _all(node, "ram:SpecifiedLineTradeAgreement")  # read once for both prices
+    gross = [q for a in agreements for q in _all(a, "ram:GrossPriceProductTradePrice/ram:BasisQuantity")]
+    if not gross:
+        return True
+    net = [q for a in agreements for q in _all(a, "ram:NetPriceProductTradePrice/ram:BasisQuantity")]
+    if not net:
         return True
     # Untyped on both sides: the quantities compare as strings, so "1" and "1.0" differ.
     if not any(string_value(g) == string_value(n) for g in gross for n in net):
