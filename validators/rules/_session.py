@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-__all__ = ["ACTIVE", "Session", "activate", "active_session", "child_elements", "first_child"]
+__all__ = ["ACTIVE", "Session", "activate", "active_session", "child_elements", "first_child", "per_check"]
 
 T = TypeVar("T")
 _ELEMENT: Final = etree.Element
@@ -155,6 +155,13 @@ def active_session(node: etree._Element) -> Session | None:
     if session is None or session.root is not node.getroottree().getroot():
         return None
     return session
+
+
+def per_check(node: etree._Element, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per check of ``node``'s document (a global variable of a stylesheet, say);
+    outside a run of that document, every time."""
+    session = active_session(node)
+    return compute() if session is None else session.fact(key, compute)
 
 
 _NONE: Final[list[etree._Element]] = []

@@ -45,6 +45,7 @@ __all__ = [
     "dsub",
     "first",
     "first_child",
+    "further",
     "kids",
     "max_two_decimals",
     "norm_space",
@@ -148,8 +149,17 @@ def below(node: etree._Element, *tags: str) -> list[etree._Element]:
     The list must not be changed.
     """
     children = children_reader()
-    items = children(node).get(tags[0], _NONE)
-    for tag in tags[1:]:
+    return further(children, children(node).get(tags[0], _NONE), tags[1:])
+
+
+def further(
+    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
+) -> list[etree._Element]:
+    """``below`` continued from ``items``: the child steps ``tags`` from each item, in document order.
+
+    The list must not be changed.
+    """
+    for tag in tags:
         if len(items) == 1:  # the common case, without building a list
             items = children(items[0]).get(tag, _NONE)
         elif not items:

@@ -12,7 +12,7 @@ official order, because within a pattern the first matching context claims the n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from lxml import etree
@@ -117,6 +117,26 @@ def gated(gate: str, pattern: str) -> str:
     return " | ".join(branches)
 
 
+_Test = Callable[[etree._Element], bool]
+
+
+def _one_code(paths: XPaths, code: str) -> Callable[[_Test], _Test]:
+    """A decorator for the tests of a payment means context, which tests ``normalize-space(code)``.
+
+    A repeated code (schema-invalid) makes that a type error, and XSLT takes an error while matching a
+    context as no match: such a payment means passes every rule of the context (no other context of the
+    pattern selects it).
+    """
+
+    def one_code(test: _Test) -> _Test:
+        def guarded(node: etree._Element) -> bool:
+            return paths.count(node, code) > 1 or test(node)
+
+        return guarded
+
+    return one_code
+
+
 def _split_union(pattern: str) -> list[str]:
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(pattern):
@@ -143,3 +163,6 @@ CII_PEPPOL_GROSS_PRICE = XRECHNUNG_CII.pattern("peppol-cii-pattern-0-b")
 CII_CIUS = XRECHNUNG_CII.pattern("cii-pattern")
 CII_EXTENSION = XRECHNUNG_CII.pattern("cii-extension-pattern")
 CII_CVD = XRECHNUNG_CII.pattern("cii-cvd-pattern")
+
+one_ubl_payment_code = _one_code(UBL_PATHS, "cbc:PaymentMeansCode")
+one_cii_payment_code = _one_code(CII_PATHS, "ram:TypeCode")

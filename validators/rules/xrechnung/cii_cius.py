@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from lxml import etree
 
 from validators.rules._engine import Flag
 from validators.rules.en16931_cii._values import below, child_steps
 from validators.rules.sets import XRECHNUNG_CII
-from validators.rules.xrechnung._patterns import CII_CIUS, CII_PATHS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID
+from validators.rules.xrechnung._patterns import (
+    CII_CIUS,
+    CII_PATHS,
+    XR_CIUS_ID,
+    XR_CVD_ID,
+    XR_EXTENSION_ID,
+    one_cii_payment_code,
+)
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -414,17 +419,6 @@ def _iban(node: etree._Element, path: str) -> bool:
     return iban_checksum_ok(opt(_all(node, path), "account identifier"))
 
 
-def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
-    """A payment means context tests normalize-space(ram:TypeCode). A repeated code (schema-invalid) makes
-    that a type error, and XSLT takes an error while matching a context as no match: such a payment
-    means passes every rule of the context (no other context of the pattern selects it)."""
-
-    def guarded(node: etree._Element) -> bool:
-        return len(_all(node, "ram:TypeCode")) > 1 or test(node)
-
-    return guarded
-
-
 _transfer = CII_CIUS.context(_payment_means("30", "58"))
 
 
@@ -435,7 +429,7 @@ _transfer = CII_CIUS.context(_payment_means("30", "58"))
     en="With SEPA credit transfer (code 58) the payment account identifier (BT-84) should be a valid IBAN.",
     de="Bei SEPA-Überweisung (Code 58) soll die Kontokennung (BT-84) eine korrekte IBAN sein.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_19(node: etree._Element) -> bool:
     return _norm(node, "ram:TypeCode") != "58" or _iban(node, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID")
 
@@ -447,7 +441,7 @@ def br_de_19(node: etree._Element) -> bool:
     en="With a credit transfer code (30, 58) the credit transfer group (BG-17) must be provided.",
     de="Bei Überweisung (30, 58) muss die Gruppe CREDIT TRANSFER (BG-17) übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_23_a(node: etree._Element) -> bool:
     return _has(node, "ram:PayeePartyCreditorFinancialAccount")
 
@@ -459,7 +453,7 @@ def br_de_23_a(node: etree._Element) -> bool:
     en="With a credit transfer code (30, 58) neither card (BG-18) nor direct debit (BG-19) may be provided.",
     de="Bei Überweisung (30, 58) dürfen BG-18 und BG-19 nicht übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_23_b(node: etree._Element) -> bool:
     return not _has(node, "ram:ApplicableTradeSettlementFinancialCard") and not _direct_debit_given(node)
 
@@ -474,7 +468,7 @@ _card = CII_CIUS.context(_payment_means("48", "54", "55"))
     en="With a card payment code (48, 54, 55) the payment card group (BG-18) must be provided.",
     de="Bei Kartenzahlung (48, 54, 55) muss die Gruppe PAYMENT CARD INFORMATION (BG-18) übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_24_a(node: etree._Element) -> bool:
     return _has(node, "ram:ApplicableTradeSettlementFinancialCard")
 
@@ -486,7 +480,7 @@ def br_de_24_a(node: etree._Element) -> bool:
     en="With a card payment code (48, 54, 55) neither credit transfer (BG-17) nor direct debit (BG-19) may be given.",
     de="Bei Kartenzahlung (48, 54, 55) dürfen BG-17 und BG-19 nicht übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_24_b(node: etree._Element) -> bool:
     return not _has(node, "ram:PayeePartyCreditorFinancialAccount") and not _direct_debit_given(node)
 
@@ -501,7 +495,7 @@ _debit = CII_CIUS.context(_payment_means("59"))
     en="With SEPA direct debit (code 59) the debited account identifier (BT-91) should be a valid IBAN.",
     de="Bei SEPA-Lastschrift (Code 59) soll die Kennung des zu belastenden Kontos (BT-91) eine korrekte IBAN sein.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_20(node: etree._Element) -> bool:
     return _norm(node, "ram:TypeCode") != "59" or _iban(node, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
 
@@ -513,7 +507,7 @@ def br_de_20(node: etree._Element) -> bool:
     en="With a direct debit code (59) the direct debit group (BG-19) must be provided.",
     de="Bei Lastschrift (59) muss die Gruppe DIRECT DEBIT (BG-19) übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_25_a(node: etree._Element) -> bool:
     return _direct_debit_given(node)
 
@@ -525,7 +519,7 @@ def br_de_25_a(node: etree._Element) -> bool:
     en="With a direct debit code (59) neither credit transfer (BG-17) nor card (BG-18) may be provided.",
     de="Bei Lastschrift (59) dürfen BG-17 und BG-18 nicht übermittelt werden.",
 )
-@_one_code
+@one_cii_payment_code
 def br_de_25_b(node: etree._Element) -> bool:
     return not any(
         _has(node, path)

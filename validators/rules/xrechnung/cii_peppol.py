@@ -12,10 +12,16 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import active_session
-from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader, kids
+from validators.rules._session import per_check
+from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader, further, kids
 from validators.rules.sets import XRECHNUNG_CII
-from validators.rules.xrechnung._patterns import CII_PATHS, CII_PEPPOL, CII_PEPPOL_EMPTY, CII_PEPPOL_GROSS_PRICE
+from validators.rules.xrechnung._patterns import (
+    CII_PATHS,
+    CII_PEPPOL,
+    CII_PEPPOL_EMPTY,
+    CII_PEPPOL_GROSS_PRICE,
+    one_cii_payment_code,
+)
 from validators.rules.xrechnung._xpath2 import (
     add,
     any_number,
@@ -61,10 +67,7 @@ def _document_codes(node: etree._Element, which: str) -> set[str]:
 
     Global variables of the stylesheet, so they are read once per check (the set must not be changed).
     """
-    session = active_session(node)
-    if session is None:
-        return _read_document_codes(node, which)
-    return session.fact(("xrechnung-cii", which), lambda: _read_document_codes(node, which))
+    return per_check(node, ("xrechnung-cii", which), lambda: _read_document_codes(node, which))
 
 
 def _read_document_codes(node: etree._Element, which: str) -> set[str]:
@@ -79,10 +82,7 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    session = active_session(node)
-    if session is None:
-        return _read_slack(node)
-    return session.fact(_SLACK, lambda: _read_slack(node))
+    return per_check(node, _SLACK, lambda: _read_slack(node))
 
 
 def _read_slack(node: etree._Element) -> Decimal:
@@ -297,17 +297,6 @@ def r043_2(node: etree._Element) -> bool:
     return _indicator_ok(node)
 
 
-def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
-    """A payment means context tests normalize-space(ram:TypeCode). A repeated code (schema-invalid) makes
-    that a type error, and XSLT takes an error while matching a context as no match: such a payment
-    means passes every rule of the context (no other context of the pattern selects it)."""
-
-    def guarded(node: etree._Element) -> bool:
-        return len(_all(node, "ram:TypeCode")) > 1 or test(node)
-
-    return guarded
-
-
 _direct_debit = CII_PEPPOL.context(
     "ram:SpecifiedTradeSettlementPaymentMeans[normalize-space(ram:TypeCode) = '49'"
     " or normalize-space(ram:TypeCode) = '59']"
@@ -321,7 +310,7 @@ _direct_debit = CII_PEPPOL.context(
     en="A mandate reference (BT-89) must be provided for direct debit.",
     de="Für Lastschriften muss die Mandatsreferenz (BT-89) angegeben werden.",
 )
-@_one_code
+@one_cii_payment_code
 def r061(node: etree._Element) -> bool:
     parent = node.getparent()
     return parent is not None and _has(parent, "ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
@@ -393,24 +382,6 @@ _BASE_QUANTITIES = (
 )
 
 
-def _further(
-    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
-) -> list[etree._Element]:
-    """``below`` continued from ``items``: the child steps ``tags`` from each item, in document order.
-
-    R120 reads all its operands below three child groups of the line; each group is looked up once.
-    The list must not be changed.
-    """
-    for tag in tags:
-        if len(items) == 1:  # the common case, without building a list
-            items = children(items[0]).get(tag, _NO_ELEMENTS)
-        elif not items:
-            break
-        else:
-            items = [child for item in items for child in children(item).get(tag, _NO_ELEMENTS)]
-    return items
-
-
 def _decimal_or(items: list[etree._Element], default: Decimal) -> Decimal:
     """``if (path) then xs:decimal(path) else default`` for the nodes ``path`` selected."""
     value = decimal_or_none(items) if items else None
@@ -424,7 +395,7 @@ def _charge_totals(
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
     for ac in allowances_charges:
         group = children(ac)
-        flag = opt(_further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
+        flag = opt(further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
@@ -443,7 +414,7 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
 def _base_quantity(children: Callable[[etree._Element], Children], agreements: list[etree._Element]) -> Decimal:
     """Net price base quantity, else gross price base quantity, where present and non-zero; else 1."""
     for path in _BASE_QUANTITIES:
-        value = decimal_or_none(_further(children, agreements, path))
+        value = decimal_or_none(further(children, agreements, path))
         if value is not None and value != 0:
             return value
     return _ONE
@@ -461,11 +432,11 @@ def r120(node: etree._Element) -> bool:
     line = children(node)
     settlements = line.get(_LINE_SETTLEMENT, _NO_ELEMENTS)
     agreements = line.get(_LINE_AGREEMENT, _NO_ELEMENTS)
-    line_amount = _decimal_or(_further(children, settlements, _LINE_AMOUNT), _ZERO)
-    quantity = _decimal_or(_further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
-    price = _decimal_or(_further(children, agreements, _NET_PRICE), _ZERO)
+    line_amount = _decimal_or(further(children, settlements, _LINE_AMOUNT), _ZERO)
+    quantity = _decimal_or(further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
+    price = _decimal_or(further(children, agreements, _NET_PRICE), _ZERO)
     base_quantity = _base_quantity(children, agreements)
-    allowances_charges = _further(children, settlements, (_ALLOWANCE_CHARGE,))
+    allowances_charges = further(children, settlements, (_ALLOWANCE_CHARGE,))
     totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
     # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.

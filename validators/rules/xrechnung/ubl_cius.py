@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import chain
 
 from lxml import etree
@@ -10,7 +10,14 @@ from lxml import etree
 from validators.rules._engine import Flag
 from validators.rules._session import child_elements
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_CIUS, XR_CIUS_ID, XR_CVD_ID, XR_EXTENSION_ID, ubl_nodes
+from validators.rules.xrechnung._patterns import (
+    UBL_CIUS,
+    XR_CIUS_ID,
+    XR_CVD_ID,
+    XR_EXTENSION_ID,
+    one_ubl_payment_code,
+    ubl_nodes,
+)
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -415,17 +422,6 @@ def _iban(node: etree._Element, path: str) -> bool:
     return iban_checksum_ok(opt(_all(node, path), "account identifier"))
 
 
-def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
-    """A payment means context tests normalize-space(cbc:PaymentMeansCode). A repeated code (schema-invalid) makes
-    that a type error, and XSLT takes an error while matching a context as no match: such a payment
-    means passes every rule of the context (no other context of the pattern selects it)."""
-
-    def guarded(node: etree._Element) -> bool:
-        return len(_all(node, "cbc:PaymentMeansCode")) > 1 or test(node)
-
-    return guarded
-
-
 _transfer = UBL_CIUS.context(_payment_means("30", "58"))
 
 
@@ -436,7 +432,7 @@ _transfer = UBL_CIUS.context(_payment_means("30", "58"))
     en="With SEPA credit transfer (code 58) the payment account identifier (BT-84) should be a valid IBAN.",
     de="Bei SEPA-Überweisung (Code 58) soll die Kontokennung (BT-84) eine korrekte IBAN sein.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_19(node: etree._Element) -> bool:
     return _norm(node, "cbc:PaymentMeansCode") != "58" or _iban(node, "cac:PayeeFinancialAccount/cbc:ID")
 
@@ -448,7 +444,7 @@ def br_de_19(node: etree._Element) -> bool:
     en="With a credit transfer code (30, 58) the credit transfer group (BG-17) must be provided.",
     de="Bei Überweisung (30, 58) muss die Gruppe CREDIT TRANSFER (BG-17) übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_23_a(node: etree._Element) -> bool:
     return _has(node, "cac:PayeeFinancialAccount")
 
@@ -460,7 +456,7 @@ def br_de_23_a(node: etree._Element) -> bool:
     en="With a credit transfer code (30, 58) neither card (BG-18) nor direct debit (BG-19) may be provided.",
     de="Bei Überweisung (30, 58) dürfen BG-18 und BG-19 nicht übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_23_b(node: etree._Element) -> bool:
     return not _has(node, "cac:CardAccount") and not _has(node, "cac:PaymentMandate")
 
@@ -475,7 +471,7 @@ _card = UBL_CIUS.context(_payment_means("48", "54", "55"))
     en="With a card payment code (48, 54, 55) the payment card group (BG-18) must be provided.",
     de="Bei Kartenzahlung (48, 54, 55) muss die Gruppe PAYMENT CARD INFORMATION (BG-18) übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_24_a(node: etree._Element) -> bool:
     return _has(node, "cac:CardAccount")
 
@@ -487,7 +483,7 @@ def br_de_24_a(node: etree._Element) -> bool:
     en="With a card payment code (48, 54, 55) neither credit transfer (BG-17) nor direct debit (BG-19) may be given.",
     de="Bei Kartenzahlung (48, 54, 55) dürfen BG-17 und BG-19 nicht übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_24_b(node: etree._Element) -> bool:
     return not _has(node, "cac:PayeeFinancialAccount") and not _has(node, "cac:PaymentMandate")
 
@@ -502,7 +498,7 @@ _debit = UBL_CIUS.context(_payment_means("59"))
     en="With SEPA direct debit (code 59) the debited account identifier (BT-91) should be a valid IBAN.",
     de="Bei SEPA-Lastschrift (Code 59) soll die Kennung des zu belastenden Kontos (BT-91) eine korrekte IBAN sein.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_20(node: etree._Element) -> bool:
     return _norm(node, "cbc:PaymentMeansCode") != "59" or _iban(
         node, "cac:PaymentMandate/cac:PayerFinancialAccount/cbc:ID"
@@ -516,7 +512,7 @@ def br_de_20(node: etree._Element) -> bool:
     en="With a direct debit code (59) the direct debit group (BG-19) must be provided.",
     de="Bei Lastschrift (59) muss die Gruppe DIRECT DEBIT (BG-19) übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_25_a(node: etree._Element) -> bool:
     return _has(node, "cac:PaymentMandate")
 
@@ -528,7 +524,7 @@ def br_de_25_a(node: etree._Element) -> bool:
     en="With a direct debit code (59) neither credit transfer (BG-17) nor card (BG-18) may be provided.",
     de="Bei Lastschrift (59) dürfen BG-17 und BG-18 nicht übermittelt werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def br_de_25_b(node: etree._Element) -> bool:
     return not _has(node, "cac:PayeeFinancialAccount") and not _has(node, "cac:CardAccount")
 

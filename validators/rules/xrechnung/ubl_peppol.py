@@ -12,10 +12,10 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import active_session, child_elements
+from validators.rules._session import child_elements, per_check
 from validators.rules.en16931_cii._values import Children, children_reader
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_PEPPOL, UBL_PEPPOL_EMPTY, ubl_nodes
+from validators.rules.xrechnung._patterns import UBL_PEPPOL, UBL_PEPPOL_EMPTY, one_ubl_payment_code, ubl_nodes
 from validators.rules.xrechnung._xpath2 import (
     add,
     any_number,
@@ -72,10 +72,7 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    session = active_session(node)
-    if session is None:
-        return _read_slack(node)
-    return session.fact(_SLACK, lambda: _read_slack(node))
+    return per_check(node, _SLACK, lambda: _read_slack(node))
 
 
 def _read_slack(node: etree._Element) -> Decimal:
@@ -299,17 +296,6 @@ def r043(node: etree._Element) -> bool:
     return normalize_space(opt(texts, "text node") or "") in ("true", "false")
 
 
-def _one_code(test: Callable[[etree._Element], bool]) -> Callable[[etree._Element], bool]:
-    """A payment means context tests normalize-space(cbc:PaymentMeansCode). A repeated code (schema-invalid) makes
-    that a type error, and XSLT takes an error while matching a context as no match: such a payment
-    means passes every rule of the context (no other context of the pattern selects it)."""
-
-    def guarded(node: etree._Element) -> bool:
-        return len(_all(node, "cbc:PaymentMeansCode")) > 1 or test(node)
-
-    return guarded
-
-
 _direct_debit = UBL_PEPPOL.context(
     "cac:PaymentMeans[normalize-space(cbc:PaymentMeansCode) = '49' or normalize-space(cbc:PaymentMeansCode) = '59']"
 )
@@ -322,7 +308,7 @@ _direct_debit = UBL_PEPPOL.context(
     en="A mandate reference (BT-89) must be provided for direct debit.",
     de="Für Lastschriften muss die Mandatsreferenz (BT-89) angegeben werden.",
 )
-@_one_code
+@one_ubl_payment_code
 def r061(node: etree._Element) -> bool:
     return _has(node, "cac:PaymentMandate/cbc:ID")
 
@@ -338,12 +324,8 @@ def _line_date_vs_header(node: etree._Element, which: str) -> tuple[int, int] | 
     """``xs:date(text())`` of the line date and ``xs:date`` of the header date; None if the line has no text."""
     line_text = opt(text_children(node), "text node")
     document = node.getparent().getparent().getparent()
-    session = active_session(node)
-    if session is None:
-        header_key = _header_date_key(document, which)
-    else:
-        # The same for every line: read once per check (a failed cast raises again for each line, as it did).
-        header_key = session.fact(("header period date", which, document), lambda: _header_date_key(document, which))
+    # The same for every line: read once per check (a failed cast raises again for each line, as it did).
+    header_key = per_check(node, ("header period date", which, document), lambda: _header_date_key(document, which))
     return None if line_text is None else (xs_date_key(line_text), header_key)
 
 
