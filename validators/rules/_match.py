@@ -514,6 +514,8 @@ class _StepSelector(Selector):
             for b in branches:
                 self.by_name.setdefault(b.tag, []).append(b.by_node[0])  # type: ignore[arg-type]
             self.select = self.select_names  # type: ignore[method-assign]
+        # Every name has a branch without predicates: every element of the names is selected.
+        self.names_plain = all(() in alternatives for alternatives in self.by_name.values())
         if len(branches) == 1:
             only = branches[0]
             self.select = only.select  # type: ignore[method-assign]
@@ -528,7 +530,7 @@ class _StepSelector(Selector):
         by_name = self.by_name
         by_tag = session.by_tag
         found = session.with_tags([name for name in by_name if name in by_tag])
-        if all(() in alternatives for alternatives in by_name.values()):  # no predicates: every element
+        if self.names_plain:
             return [el for el in found if el not in claimed] if claimed else found
         return [el for el in found if el not in claimed and any(all(t(el) for t in tests) for tests in by_name[el.tag])]
 
