@@ -168,16 +168,19 @@ def stop_recorded(
     graceful: signal.Signals = signal.SIGTERM,
     leader_only: bool = False,
     timeout: float = 15.0,
+    repeat: bool = True,
 ) -> ServiceRecord | None:
     """Stop ``name`` if we started it and forget it; a service configured from outside is only forgotten.
 
-    Returns the record of what was stopped, None when there was nothing of ours.
+    Returns the record of what was stopped, None when there was nothing of ours. ``repeat``: see ``stop_group``.
     """
     record = state.get(name)
     if record is None:
         return None
     if record.started_by_us and record.pid is not None:
-        if not stop_group(record.pid, record.pid_start, graceful=graceful, leader_only=leader_only, timeout=timeout):
+        if not stop_group(
+            record.pid, record.pid_start, graceful=graceful, leader_only=leader_only, timeout=timeout, repeat=repeat
+        ):
             raise ServiceError(f"{name} (process group {record.pid}) did not stop even after SIGKILL")
         state.remove(name)
         return record

@@ -125,11 +125,14 @@ def stop_group(
     graceful: signal.Signals = signal.SIGTERM,
     leader_only: bool = False,
     timeout: float = 15.0,
+    repeat: bool = True,
 ) -> bool:
     """Stop the process group led by ``pid``: ``graceful`` twice, then SIGKILL. True when it is gone.
 
-    ``graceful`` goes a second time after a few seconds because some servers (a Prefect serve
-    process started from a script) treat the first one as "finish what you are doing".
+    ``graceful`` goes a second time after a few seconds because some servers treat the first one
+    as "finish what you are doing". ``repeat=False`` sends it once and waits the whole ``timeout``,
+    for servers whose clean shutdown takes a while and whose answer to a second signal is to drop
+    it (Prefect's runner exits at once, before it has paused its schedules).
     ``leader_only`` sends it to the leader alone, for servers (PostgreSQL) whose children must
     hear about a shutdown from their parent, not from us; SIGKILL always goes to the group.
     """
@@ -143,9 +146,10 @@ def stop_group(
         return True
     deadline = time.monotonic() + timeout
     _signal(pid, graceful, leader_only=leader_only)
-    if _wait_gone(pid, time.monotonic() + min(_SECOND_SIGNAL_AFTER, timeout / 2)):
-        return True
-    _signal(pid, graceful, leader_only=leader_only)
+    if repeat:
+        if _wait_gone(pid, time.monotonic() + min(_SECOND_SIGNAL_AFTER, timeout / 2)):
+            return True
+        _signal(pid, graceful, leader_only=leader_only)
     if _wait_gone(pid, deadline):
         return True
     _signal(pid, signal.SIGKILL, leader_only=False)

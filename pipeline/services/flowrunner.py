@@ -24,6 +24,7 @@ NAME = "flowrunner"
 MODULE = "flows.serve"
 _SETTLE_SECONDS = 3.0
 _START_TIMEOUT = 30.0
+_STOP_TIMEOUT = 30.0
 
 
 def available() -> bool:
@@ -68,7 +69,9 @@ def start(settings: Settings, state: ServiceState) -> ServiceRecord:
 
 
 def stop(settings: Settings, state: ServiceState) -> ServiceRecord | None:
-    return stop_recorded(state, NAME)
+    # One SIGTERM: the runner cancels what runs and pauses its schedules, a few API calls that take
+    # longer on a busy machine; a second SIGTERM would make it exit in the middle of them.
+    return stop_recorded(state, NAME, repeat=False, timeout=_STOP_TIMEOUT)
 
 
 def health(settings: Settings, state: ServiceState) -> Health:
