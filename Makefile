@@ -37,6 +37,7 @@ system-deps:
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: setup system-deps lint
 	$(BIN)/pytest -q

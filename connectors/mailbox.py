@@ -813,4 +813,3 @@ def poll(
     if send_notices and config.smtp is not None:
         result.notices = notices.send_pending(settings, config.smtp)
     return result
-

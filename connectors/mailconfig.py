@@ -118,7 +118,7 @@ class _Secret(_Strict):
 def _check_security(host: str, security: Security, what: str) -> None:
     if security == "plain" and not is_loopback(host):
         raise ValueError(
-            f"{what}: security = \"plain\" is only allowed for a loopback host, not {host!r}: use tls or starttls"
+            f'{what}: security = "plain" is only allowed for a loopback host, not {host!r}: use tls or starttls'
         )
 
 
@@ -315,9 +315,7 @@ def load_config(path: Path, environ: Mapping[str, str]) -> ConnectorConfig:
     try:
         config = ConnectorConfig.model_validate({**data, "path": path})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}" for err in exc.errors())
         raise MailConfigError(f"{path}: {problems}") from None
     for box in config.mailbox:
         if box.password is None:

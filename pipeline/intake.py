@@ -173,8 +173,15 @@ def submit(
                 )
             )
     parent = NewDocument(
-        id=parent_id, source=source, source_key=key, sender=sender, sha256=sha256, size=len(data),
-        media_type=media_type, filename=filename, object_key=object_key,
+        id=parent_id,
+        source=source,
+        source_key=key,
+        sender=sender,
+        sha256=sha256,
+        size=len(data),
+        media_type=media_type,
+        filename=filename,
+        object_key=object_key,
     )
     with transient_guard("database"), connect(settings) as conn, conn.transaction():
         if not documents.insert_document(conn, parent):
@@ -190,5 +197,11 @@ def submit(
 
 
 def _facts(doc: NewDocument) -> dict[str, object]:
-    return {"source_key": doc.source_key, "sha256": doc.sha256, "size": doc.size, "filename": doc.filename,
-            "media_type": doc.media_type, "parent_id": doc.parent_id}
+    return {
+        "source_key": doc.source_key,
+        "sha256": doc.sha256,
+        "size": doc.size,
+        "filename": doc.filename,
+        "media_type": doc.media_type,
+        "parent_id": doc.parent_id,
+    }

@@ -57,8 +57,15 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
 
 # Processing has reached a verdict of its own (a duplicate points at one, a failure has none).
 PROCESSED: frozenset[Status] = frozenset(
-    {Status.ACCEPTED, Status.REJECTED, Status.NO_INVOICE, Status.IN_APPROVAL, Status.APPROVED, Status.RETURNED,
-     Status.EXPORTED}
+    {
+        Status.ACCEPTED,
+        Status.REJECTED,
+        Status.NO_INVOICE,
+        Status.IN_APPROVAL,
+        Status.APPROVED,
+        Status.RETURNED,
+        Status.EXPORTED,
+    }
 )
 # Nothing more happens to the document in the intake pipeline.
 FINAL: frozenset[Status] = PROCESSED | {Status.DUPLICATE, Status.FAILED}

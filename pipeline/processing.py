@@ -112,13 +112,19 @@ def claim_batch(
                 advance(conn, row.id, Status.PROCESSING, actor, "claimed for processing")
             elif row.attempts >= MAX_ATTEMPTS:
                 advance(
-                    conn, row.id, Status.FAILED, actor,
+                    conn,
+                    row.id,
+                    Status.FAILED,
+                    actor,
                     f"gave up after {row.attempts} attempts: the worker stopped each time before finishing",
                 )
                 continue
             else:
                 record(
-                    conn, row.id, "reclaimed", actor,
+                    conn,
+                    row.id,
+                    "reclaimed",
+                    actor,
                     f"claim by {row.claimed_by} since {row.claimed_at} expired",
                     {"previous_worker": row.claimed_by, "attempts": row.attempts},
                 )
@@ -308,8 +314,12 @@ def _finish(conn: Connection, doc: DocumentRow, exam: _Examination | None, keys:
         status, reason = _verdict(exam, len(documents.children(conn, doc.id)))
         data: dict[str, Any] = {}
         if exam.report is not None:
-            data = {"report_id": report_id, "accepted": exam.report.accepted, "scenario": exam.report.scenario,
-                    "errors": len(exam.report.errors)}
+            data = {
+                "report_id": report_id,
+                "accepted": exam.report.accepted,
+                "scenario": exam.report.scenario,
+                "errors": len(exam.report.errors),
+            }
         advance(conn, doc.id, status, actor, reason, data)
         return Processed(doc.id, status, reason)
 
@@ -324,8 +334,14 @@ def _check_bank_accounts(
             continue
         # A supplier's very first account is information; a new one next to known ones is a warning.
         level = "information" if supplier_created or not before else "warning"
-        record(conn, doc_id, "finding", actor, f"bank account {iban} not used by this supplier before", _iban_finding(
-            iban, level, supplier_id, before))
+        record(
+            conn,
+            doc_id,
+            "finding",
+            actor,
+            f"bank account {iban} not used by this supplier before",
+            _iban_finding(iban, level, supplier_id, before),
+        )
 
 
 def _iban_finding(iban: str, level: str, supplier_id: UUID, before: list[str]) -> Mapping[str, Any]:

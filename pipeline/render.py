@@ -60,9 +60,7 @@ LANGUAGES: Final = ("de", "en")
 LABELS: Final[dict[str, dict[str, str]]] = {
     # page frame
     "page_note": {
-        "de": (
-            "Lesefassung der elektronischen Rechnung für die Rechnungsprüfung; maßgeblich sind die XML-Daten."
-        ),
+        "de": ("Lesefassung der elektronischen Rechnung für die Rechnungsprüfung; maßgeblich sind die XML-Daten."),
         "en": "Reading copy of the electronic invoice for accounts payable; the XML data is authoritative.",
     },
     "profile": {"de": "Profil", "en": "Profile"},
@@ -691,9 +689,7 @@ class _Builder:
                         *(self.field("party_id", self.identifier(i), "BT-29") for i in s.identifiers),
                         self.field("vat_id", s.vat_identifier, "BT-31", css="mono"),
                         self.field("tax_number", s.tax_registration_identifier, "BT-32", css="mono"),
-                        self.field(
-                            "legal_registration", self.identifier(s.legal_registration_identifier), "BT-30"
-                        ),
+                        self.field("legal_registration", self.identifier(s.legal_registration_identifier), "BT-30"),
                         self.field("legal_info", s.additional_legal_information, "BT-33"),
                         self.field("electronic_address", self.identifier(s.electronic_address), "BT-34"),
                         *self.contact(s.contact, ("BT-41", "BT-42", "BT-43")),
@@ -712,9 +708,7 @@ class _Builder:
                         self.field("trading_name", b.trading_name, "BT-45"),
                         self.field("party_id", self.identifier(b.identifier), "BT-46"),
                         self.field("vat_id", b.vat_identifier, "BT-48", css="mono"),
-                        self.field(
-                            "legal_registration", self.identifier(b.legal_registration_identifier), "BT-47"
-                        ),
+                        self.field("legal_registration", self.identifier(b.legal_registration_identifier), "BT-47"),
                         self.field("electronic_address", self.identifier(b.electronic_address), "BT-49"),
                         *self.contact(b.contact, ("BT-56", "BT-57", "BT-58")),
                     ],
@@ -730,9 +724,7 @@ class _Builder:
                     None,
                     [
                         self.field("party_id", self.identifier(p.identifier), "BT-60"),
-                        self.field(
-                            "legal_registration", self.identifier(p.legal_registration_identifier), "BT-61"
-                        ),
+                        self.field("legal_registration", self.identifier(p.legal_registration_identifier), "BT-61"),
                     ],
                 )
             )
@@ -782,9 +774,7 @@ class _Builder:
             ]
         if inv.invoicing_period:
             p = inv.invoicing_period
-            fields.append(
-                self.field("invoicing_period", self.period(p.start_date, p.end_date), "BG-14", css="strong")
-            )
+            fields.append(self.field("invoicing_period", self.period(p.start_date, p.end_date), "BG-14", css="strong"))
         return self.keep(fields)
 
     def notes(self) -> list[Field]:
@@ -813,9 +803,7 @@ class _Builder:
         classifications = []
         for c in item.classifications if item else []:
             scheme = " ".join(p for p in (c.scheme, c.scheme_version) if p)
-            classifications.append(
-                self.field("classification", f"{c.id} ({scheme})" if scheme else c.id, "BT-158")
-            )
+            classifications.append(self.field("classification", f"{c.id} ({scheme})" if scheme else c.id, "BT-158"))
         attributes = [
             Field(
                 label=a.name or "",
@@ -830,9 +818,7 @@ class _Builder:
             [
                 self.field("seller_item_id", item.sellers_identifier if item else None, "BT-155"),
                 self.field("buyer_item_id", item.buyers_identifier if item else None, "BT-156"),
-                self.field(
-                    "standard_item_id", self.identifier(item.standard_identifier) if item else None, "BT-157"
-                ),
+                self.field("standard_item_id", self.identifier(item.standard_identifier) if item else None, "BT-157"),
                 *classifications,
                 self.field("origin", item.country_of_origin if item else None, "BT-159"),
                 *attributes,
@@ -1056,16 +1042,12 @@ class _Builder:
         inv = self.inv
         code = (inv.type_code or "").strip()
         is_credit = code in _CREDIT_TYPES
-        title = _coded(_DOCUMENT_TYPES, code, self.lang) or self.t(
-            "doc_credit" if is_credit else "doc_invoice"
-        )
+        title = _coded(_DOCUMENT_TYPES, code, self.lang) or self.t("doc_credit" if is_credit else "doc_invoice")
         if code and code not in _DOCUMENT_TYPES:
             title += f" ({self.t('type_n').format(code=code)})"
         head = self.keep(
             [
-                self.field(
-                    "number_credit" if is_credit else "number_invoice", inv.number, "BT-1", css="strong mono"
-                ),
+                self.field("number_credit" if is_credit else "number_invoice", inv.number, "BT-1", css="strong mono"),
                 self.field("issue_date", self.day(inv.issue_date), "BT-2", css="strong"),
                 self.field("type_code", self.coded(_DOCUMENT_TYPES, code) if code else None, "BT-3"),
                 self.field("tax_point_date", self.day(inv.value_added_tax_point_date), "BT-7"),
@@ -1080,12 +1062,8 @@ class _Builder:
                 self.field("profile", profile.value if profile and profile is not Profile.UNKNOWN else None),
                 self.field("syntax", _SYNTAXES.get(syntax or "", syntax)),
                 self.field("source", source),
-                self.field(
-                    "specification", pc.specification_identifier if pc else None, "BT-24", css="mono small"
-                ),
-                self.field(
-                    "business_process", pc.business_process_type if pc else None, "BT-23", css="mono small"
-                ),
+                self.field("specification", pc.specification_identifier if pc else None, "BT-24", css="mono small"),
+                self.field("business_process", pc.business_process_type if pc else None, "BT-23", css="mono small"),
             ]
         )
         rows: list[LineRow] = []
@@ -1106,8 +1084,7 @@ class _Builder:
             notes=self.notes(),
             lines=rows,
             line_allowances=line_acs,
-            allowances=[self.ac(a, "BG-20") for a in inv.allowances]
-            + [self.ac(c, "BG-21") for c in inv.charges],
+            allowances=[self.ac(a, "BG-20") for a in inv.allowances] + [self.ac(c, "BG-21") for c in inv.charges],
             vat=self.vat(),
             totals=self.totals(),
             payment=payment,

@@ -59,12 +59,36 @@ class _Supplier:
 
 
 _SUPPLIERS = (
-    _Supplier("Büromöbel Lindner GmbH", "Industriestraße 12", "Kassel", "34117", "DE811907980",
-              "rechnung@lindner-moebel.example", "+49 561 12345-0", "DE02120300000000202051"),
-    _Supplier("Druckerei Sommer KG", "Am Hafen 3", "Bremen", "28217", "DE136695976",
-              "buchhaltung@druckerei-sommer.example", "+49 421 5550-10", "DE02500105170137075030"),
-    _Supplier("IT-Service Brandt e.K.", "Lindenallee 40", "Leipzig", "04109", "DE129273398",
-              "invoices@brandt-it.example", "+49 341 998877", "DE02370502990000684712"),
+    _Supplier(
+        "Büromöbel Lindner GmbH",
+        "Industriestraße 12",
+        "Kassel",
+        "34117",
+        "DE811907980",
+        "rechnung@lindner-moebel.example",
+        "+49 561 12345-0",
+        "DE02120300000000202051",
+    ),
+    _Supplier(
+        "Druckerei Sommer KG",
+        "Am Hafen 3",
+        "Bremen",
+        "28217",
+        "DE136695976",
+        "buchhaltung@druckerei-sommer.example",
+        "+49 421 5550-10",
+        "DE02500105170137075030",
+    ),
+    _Supplier(
+        "IT-Service Brandt e.K.",
+        "Lindenallee 40",
+        "Leipzig",
+        "04109",
+        "DE129273398",
+        "invoices@brandt-it.example",
+        "+49 341 998877",
+        "DE02370502990000684712",
+    ),
 )
 _ITEMS = (
     ("Bürostuhl ergonomisch", Decimal("289.00"), Decimal("19")),
@@ -122,8 +146,9 @@ def _invoice(number: str, supplier: _Supplier, issued: date, picks: list[tuple[i
             name=supplier.name,
             vat_identifier=supplier.vat_id,
             electronic_address=Identifier(id=supplier.email, scheme="EM"),
-            address=SellerAddress(line_1=supplier.street, city=supplier.city, post_code=supplier.post_code,
-                                  country_code="DE"),
+            address=SellerAddress(
+                line_1=supplier.street, city=supplier.city, post_code=supplier.post_code, country_code="DE"
+            ),
             contact=SellerContact(point="Buchhaltung", telephone=supplier.phone, email=supplier.email),
         ),
         buyer=Buyer(
@@ -195,31 +220,61 @@ def build_samples(count: int = 6) -> list[Sample]:
     """The sample set: ``count`` valid invoices spread over the suppliers, then the special cases."""
     start = date(2026, 11, 2)
     valid = [
-        _invoice(f"RE-2026-{1000 + i}", _SUPPLIERS[i % len(_SUPPLIERS)], start + timedelta(days=i),
-                 [(i % len(_ITEMS), 1 + i % 3), ((i + 2) % len(_ITEMS), 2)])
+        _invoice(
+            f"RE-2026-{1000 + i}",
+            _SUPPLIERS[i % len(_SUPPLIERS)],
+            start + timedelta(days=i),
+            [(i % len(_ITEMS), 1 + i % 3), ((i + 2) % len(_ITEMS), 2)],
+        )
         for i in range(count)
     ]
     samples = [
-        Sample(f"{inv.number}.{'xml' if i % 2 == 0 else 'cii.xml'}",
-               write_invoice(inv, "ubl-invoice" if i % 2 == 0 else "cii"),
-               "accepted (XRechnung 3.0)")
+        Sample(
+            f"{inv.number}.{'xml' if i % 2 == 0 else 'cii.xml'}",
+            write_invoice(inv, "ubl-invoice" if i % 2 == 0 else "cii"),
+            "accepted (XRechnung 3.0)",
+        )
         for i, inv in enumerate(valid)
     ]
     hybrid = _invoice("RE-2026-2001", _SUPPLIERS[0], start, [(0, 4), (1, 1)])
-    samples.append(Sample("RE-2026-2001-facturx.pdf", _hybrid_pdf(write_invoice(hybrid, "cii")),
-                          "accepted (hybrid PDF, XML read from factur-x.xml)"))
+    samples.append(
+        Sample(
+            "RE-2026-2001-facturx.pdf",
+            _hybrid_pdf(write_invoice(hybrid, "cii")),
+            "accepted (hybrid PDF, XML read from factur-x.xml)",
+        )
+    )
     wrong = _invoice("RE-2026-3001", _SUPPLIERS[1], start, [(2, 3)])
     assert wrong.totals is not None
-    wrong = wrong.model_copy(update={"totals": wrong.totals.model_copy(
-        update={"total_with_vat": (wrong.totals.total_with_vat or Decimal("0")) + Decimal("10.00")})})
-    samples.append(Sample("RE-2026-3001-wrong-total.xml", write_invoice(wrong, "ubl-invoice"),
-                          "rejected (BR-CO-15: total with VAT is not net plus VAT)"))
-    samples.append(Sample("Wiederholung-RE-2026-1000.xml", write_invoice(valid[0], "ubl-invoice") + b"\n",
-                          "duplicate (same supplier and invoice number as RE-2026-1000)"))
+    wrong = wrong.model_copy(
+        update={
+            "totals": wrong.totals.model_copy(
+                update={"total_with_vat": (wrong.totals.total_with_vat or Decimal("0")) + Decimal("10.00")}
+            )
+        }
+    )
+    samples.append(
+        Sample(
+            "RE-2026-3001-wrong-total.xml",
+            write_invoice(wrong, "ubl-invoice"),
+            "rejected (BR-CO-15: total with VAT is not net plus VAT)",
+        )
+    )
+    samples.append(
+        Sample(
+            "Wiederholung-RE-2026-1000.xml",
+            write_invoice(valid[0], "ubl-invoice") + b"\n",
+            "duplicate (same supplier and invoice number as RE-2026-1000)",
+        )
+    )
     pair = [_invoice(f"RE-2026-40{n}", _SUPPLIERS[2], start, [(3, 1)]) for n in (1, 2)]
-    samples.append(Sample("sammelsendung.zip",
-                          _zip({f"{inv.number}.xml": write_invoice(inv, "ubl-invoice") for inv in pair}),
-                          "two invoices, each processed on its own"))
+    samples.append(
+        Sample(
+            "sammelsendung.zip",
+            _zip({f"{inv.number}.xml": write_invoice(inv, "ubl-invoice") for inv in pair}),
+            "two invoices, each processed on its own",
+        )
+    )
     samples.append(Sample("anschreiben.pdf", _plain_pdf(), "no e-invoice inside (plain PDF)"))
     return samples
 

@@ -263,8 +263,7 @@ def test_describe_base_amount_and_verzug() -> None:
         "2,25 % Skonto bei Zahlung innerhalb von 14 Tagen auf einen Basisbetrag von 357,93 €"
     )
     assert (
-        describe_payment_term(based, "en", "EUR")
-        == "2.25% discount if paid within 14 days on a base amount of €357.93"
+        describe_payment_term(based, "en", "EUR") == "2.25% discount if paid within 14 days on a base amount of €357.93"
     )
     late = PaymentTerm("VERZUG", 30, Decimal("5.00"))
     assert _plain(describe_payment_term(late, "de")) == "5,00 % Verzugszinsen bei Zahlung nach 30 Tagen"
@@ -328,9 +327,7 @@ def test_embedded_attachment_is_a_data_link() -> None:
             AdditionalDocument(
                 reference="Anlage 1",
                 description="Stundenzettel",
-                attachment=AttachedBinary(
-                    content=b"%PDF-1.7 test", mime_code="application/pdf", filename="zettel.pdf"
-                ),
+                attachment=AttachedBinary(content=b"%PDF-1.7 test", mime_code="application/pdf", filename="zettel.pdf"),
             ),
             AdditionalDocument(reference="Web", external_location="https://example.org/a.pdf"),
         ]
@@ -353,9 +350,7 @@ def test_page_is_self_contained_and_printable() -> None:
 
 
 def test_sub_lines_are_indented_and_line_allowances_listed() -> None:
-    sub = InvoiceLine(
-        identifier="1.1", quantity=Decimal("3"), net_amount=Decimal("9"), item=Item(name="Teil A")
-    )
+    sub = InvoiceLine(identifier="1.1", quantity=Decimal("3"), net_amount=Decimal("9"), item=Item(name="Teil A"))
     parent = InvoiceLine(
         identifier="1",
         quantity=Decimal("1"),
@@ -363,9 +358,7 @@ def test_sub_lines_are_indented_and_line_allowances_listed() -> None:
         item=Item(name="Paket"),
         sub_lines=[sub],
         allowances=[
-            LineAllowance(
-                amount=Decimal("1"), percentage=Decimal("10"), base_amount=Decimal("10"), reason="Rabatt"
-            )
+            LineAllowance(amount=Decimal("1"), percentage=Decimal("10"), base_amount=Decimal("10"), reason="Rabatt")
         ],
     )
     html = _plain(render_invoice(_invoice(lines=[parent]), lang="de"))

@@ -65,8 +65,11 @@ def platform_settings(args: argparse.Namespace) -> Settings:
             "s3_secure": settings.s3_secure if settings.s3_endpoint else found.s3_secure,
         }
     )
-    missing = [name for name, value in (("database", settings.database_url), ("object store", settings.s3_endpoint))
-               if not value]
+    missing = [
+        name
+        for name, value in (("database", settings.database_url), ("object store", settings.s3_endpoint))
+        if not value
+    ]
     if missing:
         raise MissingServiceError(
             f"no {' and no '.join(missing)} for data directory {settings.data_dir}: start the services with"
@@ -103,7 +106,12 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
         try:
             return run(args)
         except (
-            MissingServiceError, SchemaNotCurrent, UsageError, IntakeRefused, NotReprocessable, DocumentNotFound
+            MissingServiceError,
+            SchemaNotCurrent,
+            UsageError,
+            IntakeRefused,
+            NotReprocessable,
+            DocumentNotFound,
         ) as exc:
             sys.stderr.write(f"eingang: error: {exc}\n")
             return 2

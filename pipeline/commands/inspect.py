@@ -37,8 +37,10 @@ def _line_text(line: InvoiceLine, depth: int = 0) -> list[str]:
     if line.vat:
         vat = f"{line.vat.category_code or ''} {line.vat.rate if line.vat.rate is not None else ''}".strip()
     indent = "  " * depth
-    out = [f"    {indent}{line.identifier or '-':>4}  {item[:40]:<40} {line.quantity or ''} {unit} x {price}"
-           f" = {line.net_amount if line.net_amount is not None else ''}  [{vat}]"]
+    out = [
+        f"    {indent}{line.identifier or '-':>4}  {item[:40]:<40} {line.quantity or ''} {unit} x {price}"
+        f" = {line.net_amount if line.net_amount is not None else ''}  [{vat}]"
+    ]
     for sub_line in line.sub_lines:
         out.extend(_line_text(sub_line, depth + 1))
     return out

@@ -82,10 +82,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"member    {member}")
     inv = rec["invoice"]
     if inv:
-        print(f"invoice   {inv['invoice_number']} of {inv['issue_date']} from {inv['supplier']}"
-              f" (VAT id {inv['seller_vat_id'] or '-'})")
-        print(f"amount    {inv['total_with_vat']} {inv['currency'] or ''}, due {inv['amount_due']}"
-              f" by {inv['due_date'] or '-'}; buyer reference {inv['buyer_reference'] or '-'}")
+        print(
+            f"invoice   {inv['invoice_number']} of {inv['issue_date']} from {inv['supplier']}"
+            f" (VAT id {inv['seller_vat_id'] or '-'})"
+        )
+        print(
+            f"amount    {inv['total_with_vat']} {inv['currency'] or ''}, due {inv['amount_due']}"
+            f" by {inv['due_date'] or '-'}; buyer reference {inv['buyer_reference'] or '-'}"
+        )
     report = rec["report"]
     if report:
         verdict = "accepted" if report["accepted"] else "rejected"

@@ -75,8 +75,18 @@ def insert_document(conn: Connection, doc: NewDocument) -> bool:
         "INSERT INTO documents (id, source, source_key, sender, sha256, size, media_type, filename, object_key,"
         " parent_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (source_key) DO NOTHING RETURNING id",
-        (doc.id, doc.source, doc.source_key, doc.sender, doc.sha256, doc.size, doc.media_type, doc.filename,
-         doc.object_key, doc.parent_id),
+        (
+            doc.id,
+            doc.source,
+            doc.source_key,
+            doc.sender,
+            doc.sha256,
+            doc.size,
+            doc.media_type,
+            doc.filename,
+            doc.object_key,
+            doc.parent_id,
+        ),
     ).fetchone()
     return row is not None
 
@@ -89,7 +99,8 @@ def id_for_source_key(conn: Connection, source_key: str) -> UUID | None:
 def children(conn: Connection, parent_id: UUID) -> list[UUID]:
     rows = conn.execute(
         # Member keys end in "#<index>": ordering by length first keeps #10 after #9.
-        "SELECT id FROM documents WHERE parent_id = %s ORDER BY length(source_key), source_key", (parent_id,)
+        "SELECT id FROM documents WHERE parent_id = %s ORDER BY length(source_key), source_key",
+        (parent_id,),
     ).fetchall()
     return [r["id"] for r in rows]
 
@@ -135,13 +146,10 @@ def claimable(conn: Connection, limit: int, stale_after: timedelta) -> list[Docu
     return [_row(r) for r in rows]
 
 
-def first_processed_with_sha256(
-    conn: Connection, sha256: str, exclude: UUID, statuses: Iterable[str]
-) -> UUID | None:
+def first_processed_with_sha256(conn: Connection, sha256: str, exclude: UUID, statuses: Iterable[str]) -> UUID | None:
     """The earliest other document with the same bytes in one of ``statuses`` (the processed ones)."""
     row = conn.execute(
-        "SELECT id FROM documents WHERE sha256 = %s AND id <> %s AND status = ANY(%s)"
-        " ORDER BY received_at, id LIMIT 1",
+        "SELECT id FROM documents WHERE sha256 = %s AND id <> %s AND status = ANY(%s) ORDER BY received_at, id LIMIT 1",
         (sha256, exclude, list(statuses)),
     ).fetchone()
     return row["id"] if row else None

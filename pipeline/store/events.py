@@ -125,8 +125,19 @@ def append_event(
         conn.execute(
             "INSERT INTO events (id, document_id, at, actor, kind, from_status, to_status, reason, data,"
             " prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)",
-            (row["id"], document_id, at, actor, kind, from_status, to_status, reason, canonical(clean),
-             prev_hash, digest),
+            (
+                row["id"],
+                document_id,
+                at,
+                actor,
+                kind,
+                from_status,
+                to_status,
+                reason,
+                canonical(clean),
+                prev_hash,
+                digest,
+            ),
         )
     return Event(row["id"], document_id, at, actor, kind, from_status, to_status, reason, clean, prev_hash, digest)
 
@@ -158,8 +169,9 @@ def verify_chain(conn: Connection) -> tuple[int, ChainBreak | None]:
     count = 0
     for event in _all_events(conn):
         if event.prev_hash != prev:
-            return count, ChainBreak(event.id, "its previous-hash link does not match the event before it"
-                                     " (an event was removed or replaced)")
+            return count, ChainBreak(
+                event.id, "its previous-hash link does not match the event before it (an event was removed or replaced)"
+            )
         payload = _row_payload(
             id=event.id,
             document_id=event.document_id,

@@ -79,13 +79,27 @@ def save_invoice(conn: Connection, record: InvoiceRecord) -> None:
             " html_object_key, model)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)",
             (
-                record.document_id, record.supplier_id,
-                seller.name if seller else None, seller.vat_identifier if seller else None,
-                inv.number, inv.type_code, inv.issue_date, inv.due_date, inv.currency_code,
-                totals.total_without_vat if totals else None, totals.total_vat if totals else None,
-                totals.total_with_vat if totals else None, totals.amount_due if totals else None,
-                inv.buyer_reference, inv.purchase_order_reference, record.profile, record.syntax,
-                record.source_kind, record.xml_object_key, record.html_object_key, model_json(inv),
+                record.document_id,
+                record.supplier_id,
+                seller.name if seller else None,
+                seller.vat_identifier if seller else None,
+                inv.number,
+                inv.type_code,
+                inv.issue_date,
+                inv.due_date,
+                inv.currency_code,
+                totals.total_without_vat if totals else None,
+                totals.total_vat if totals else None,
+                totals.total_with_vat if totals else None,
+                totals.amount_due if totals else None,
+                inv.buyer_reference,
+                inv.purchase_order_reference,
+                record.profile,
+                record.syntax,
+                record.source_kind,
+                record.xml_object_key,
+                record.html_object_key,
+                model_json(inv),
             ),
         )
         with conn.cursor() as cur:
@@ -94,9 +108,15 @@ def save_invoice(conn: Connection, record: InvoiceRecord) -> None:
                 " net_price, net_amount, vat_category_code, vat_rate) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
-                        record.document_id, n, line.identifier, line.item.name if line.item else None,
-                        line.quantity, line.quantity_unit_code, line.price.net_price if line.price else None,
-                        line.net_amount, line.vat.category_code if line.vat else None,
+                        record.document_id,
+                        n,
+                        line.identifier,
+                        line.item.name if line.item else None,
+                        line.quantity,
+                        line.quantity_unit_code,
+                        line.price.net_price if line.price else None,
+                        line.net_amount,
+                        line.vat.category_code if line.vat else None,
                         line.vat.rate if line.vat else None,
                     )
                     for n, line in enumerate(inv.lines, start=1)
@@ -106,8 +126,16 @@ def save_invoice(conn: Connection, record: InvoiceRecord) -> None:
                 "INSERT INTO vat_breakdown (document_id, position, category_code, rate, taxable_amount, tax_amount,"
                 " exemption_reason, exemption_reason_code) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 [
-                    (record.document_id, n, vat.category_code, vat.rate, vat.taxable_amount, vat.tax_amount,
-                     vat.exemption_reason, vat.exemption_reason_code)
+                    (
+                        record.document_id,
+                        n,
+                        vat.category_code,
+                        vat.rate,
+                        vat.taxable_amount,
+                        vat.tax_amount,
+                        vat.exemption_reason,
+                        vat.exemption_reason_code,
+                    )
                     for n, vat in enumerate(inv.vat_breakdown, start=1)
                 ],
             )
@@ -120,16 +148,36 @@ def save_report(conn: Connection, document_id: UUID, report: Report, object_key:
         conn.execute(
             "INSERT INTO validation_reports (id, document_id, accepted, scenario, syntax, xsd, rule_sets, notes,"
             " eingang_version, input_sha256, object_key) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (report_id, document_id, report.accepted, report.scenario, report.syntax, report.xsd,
-             list(report.rule_sets), list(report.notes), report.eingang_version, report.input_sha256, object_key),
+            (
+                report_id,
+                document_id,
+                report.accepted,
+                report.scenario,
+                report.syntax,
+                report.xsd,
+                list(report.rule_sets),
+                list(report.notes),
+                report.eingang_version,
+                report.input_sha256,
+                object_key,
+            ),
         )
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO findings (report_id, position, rule, flag, level, message, terms, location, value)"
                 " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)",
                 [
-                    (report_id, n, f.rule, f.flag, f.level, json.dumps(dict(f.message), ensure_ascii=False),
-                     list(f.terms), f.location, f.value)
+                    (
+                        report_id,
+                        n,
+                        f.rule,
+                        f.flag,
+                        f.level,
+                        json.dumps(dict(f.message), ensure_ascii=False),
+                        list(f.terms),
+                        f.location,
+                        f.value,
+                    )
                     for n, f in enumerate(report.findings, start=1)
                 ],
             )

@@ -85,8 +85,20 @@ def insert_message(conn: Connection, mail: NewMail) -> MailRow | None:
         " sender, notify_to, subject) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         # No conflict target: both unique constraints mean "already in".
         f" ON CONFLICT DO NOTHING RETURNING {_COLUMNS}",
-        (mail.id, mail.mailbox, mail.folder, mail.uidvalidity, mail.uid, mail.message_key, mail.message_id,
-         mail.sha256, mail.size, mail.sender, mail.notify_to, mail.subject),
+        (
+            mail.id,
+            mail.mailbox,
+            mail.folder,
+            mail.uidvalidity,
+            mail.uid,
+            mail.message_key,
+            mail.message_id,
+            mail.sha256,
+            mail.size,
+            mail.sender,
+            mail.notify_to,
+            mail.subject,
+        ),
     ).fetchone()
     return _row(row) if row else None
 

@@ -89,7 +89,9 @@ class ObjectStore:
                 else:
                     log.warning(
                         "object store cannot create an object-locked bucket (%s: %s); creating %s without lock",
-                        exc.code, exc.message, self.bucket,
+                        exc.code,
+                        exc.message,
+                        self.bucket,
                     )
                     self.client.make_bucket(self.bucket)
         self._retention = self._configure_retention()
@@ -102,7 +104,9 @@ class ObjectStore:
             current = self.client.get_object_lock_config(self.bucket)
         except S3Error as exc:
             return Retention(
-                False, None, None,
+                False,
+                None,
+                None,
                 f"bucket {self.bucket} has no object lock ({exc.code}): originals are versioned at best,"
                 " not protected by retention",
             )
@@ -114,11 +118,15 @@ class ObjectStore:
                 )
             except S3Error as exc:
                 return Retention(
-                    False, current.mode, None,
+                    False,
+                    current.mode,
+                    None,
                     f"bucket {self.bucket}: default retention could not be set ({exc.code}: {exc.message})",
                 )
         return Retention(
-            True, COMPLIANCE, self.retention_years,
+            True,
+            COMPLIANCE,
+            self.retention_years,
             f"bucket {self.bucket}: COMPLIANCE retention of {self.retention_years} years",
         )
 
@@ -137,8 +145,12 @@ class ObjectStore:
             return key
         try:
             self.client.put_object(
-                self.bucket, key, io.BytesIO(data), len(data),
-                content_type="application/octet-stream", metadata={_SHA_META: sha256},
+                self.bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type="application/octet-stream",
+                metadata={_SHA_META: sha256},
             )
         except S3Error:
             # A concurrent writer may have won a race the server resolved by refusing us;

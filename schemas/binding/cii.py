@@ -46,7 +46,6 @@ NAMESPACES = {
 ROOTS = {f"{{{_RSM}}}CrossIndustryInvoice": "cii"}
 
 
-
 _SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
 _AGREEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement"
 _DELIVERY = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeDelivery"
@@ -326,9 +325,7 @@ LINE: Table = (
 )
 
 _SUB_LINES = next(name for name in InvoiceLine.model_fields if term_of(InvoiceLine, name) == "BG-DEX-01")
-_LINE_ID = etree.XPath(
-    "normalize-space(ram:AssociatedDocumentLineDocument/ram:LineID)", namespaces=NAMESPACES
-)
+_LINE_ID = etree.XPath("normalize-space(ram:AssociatedDocumentLineDocument/ram:LineID)", namespaces=NAMESPACES)
 _PARENT_LINE_ID = etree.XPath(
     "normalize-space(ram:AssociatedDocumentLineDocument/ram:ParentLineID)", namespaces=NAMESPACES
 )
@@ -455,8 +452,7 @@ INVOICE: Table = (
             # qdt per the D16B schema; some producers write udt.
             Bind(
                 "BT-26",
-                "ram:FormattedIssueDateTime/qdt:DateTimeString"
-                " | ram:FormattedIssueDateTime/udt:DateTimeString",
+                "ram:FormattedIssueDateTime/qdt:DateTimeString | ram:FormattedIssueDateTime/udt:DateTimeString",
             ),
         ),
     ),

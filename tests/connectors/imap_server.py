@@ -412,7 +412,7 @@ def write_config(
         else ""
     )
     text = (
-        f"{smtp_section}[[mailbox]]\nname = \"{box}\"\nhost = \"{account.host}\"\nport = {account.port}\n"
+        f'{smtp_section}[[mailbox]]\nname = "{box}"\nhost = "{account.host}"\nport = {account.port}\n'
         f'security = "plain"\nuser = "{account.user}"\npassword_env = "{PASSWORD_ENV}"\n'
         'processed_folder = "Processed"\nrejected_folder = "Rejected"\nno_invoice_folder = "NoInvoice"\n'
         f'failed_folder = "Failed"\n{extra}'

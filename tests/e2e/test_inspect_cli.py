@@ -17,8 +17,13 @@ def test_text_summary_shows_what_ap_staff_look_for(cli, corpus: Path) -> None:
 
 
 def test_terms_view_is_keyed_by_business_term(cli, corpus: Path) -> None:
-    done = cli("inspect", "--format", "terms", corpus / STANDARD / "01.01a-INVOICE_ubl.xml",
-               corpus / STANDARD / "01.01a-INVOICE_uncefact.xml")
+    done = cli(
+        "inspect",
+        "--format",
+        "terms",
+        corpus / STANDARD / "01.01a-INVOICE_ubl.xml",
+        corpus / STANDARD / "01.01a-INVOICE_uncefact.xml",
+    )
     assert done.returncode == 0, done.stderr
     ubl, cii = (json.loads(line) for line in done.stdout.splitlines())
     assert ubl["BT-1"] == "123456XX" and ubl["BT-2"] == "2016-04-04" and ubl["BT-5"] == "EUR"
@@ -52,7 +57,8 @@ def test_pdf_reports_its_attachment_and_extracts_the_xml(cli, corpus: Path, tmp_
 
 def test_bg24_attachments_are_written_decoded(cli, corpus: Path, tmp_path: Path) -> None:
     with_attachment = next(
-        p for p in sorted((corpus / "kosit-testsuite").rglob("*_ubl.xml"))
+        p
+        for p in sorted((corpus / "kosit-testsuite").rglob("*_ubl.xml"))
         if b"EmbeddedDocumentBinaryObject" in p.read_bytes()
     )
     done = cli("inspect", "--extract-attachments", tmp_path, with_attachment)

@@ -207,8 +207,13 @@ def test_refused_zip_is_rejected_and_a_good_one_is_no_invoice_itself(settings: S
         return buf.getvalue()
 
     seller = Seller.new()
-    good = submit(settings, archive({"a.xml": invoice(seller, "Z-1"), "b.xml": invoice(seller, "Z-2")}),
-                  filename="two.zip", source="submit", sender=None)
+    good = submit(
+        settings,
+        archive({"a.xml": invoice(seller, "Z-1"), "b.xml": invoice(seller, "Z-2")}),
+        filename="two.zip",
+        source="submit",
+        sender=None,
+    )
     results = {d: process_document(settings, d) for d in good.document_ids}
     parent, *members = good.document_ids
     assert results[parent].status == Status.NO_INVOICE and "2 file(s)" in (results[parent].reason or "")
@@ -284,8 +289,20 @@ def test_a_failed_document_keeps_its_reason_and_can_be_reprocessed(settings: Set
     sha = hashlib.sha256(data).hexdigest()
     doc_id = uuid.uuid4()
     with connect(settings) as conn:  # a row whose original never reached the object store
-        documents.insert_document(conn, NewDocument(doc_id, "test", f"test:{doc_id}", None, sha, len(data),
-                                                    "application/xml", "lost.xml", f"originals/{sha}"))
+        documents.insert_document(
+            conn,
+            NewDocument(
+                doc_id,
+                "test",
+                f"test:{doc_id}",
+                None,
+                sha,
+                len(data),
+                "application/xml",
+                "lost.xml",
+                f"originals/{sha}",
+            ),
+        )
     done = process_document(settings, doc_id)
     assert done.status == Status.FAILED and "NoSuchKey" in (done.reason or "")
     assert _row(settings, doc_id).status_reason == done.reason

@@ -656,8 +656,7 @@ def test_credit_transfers_one_per_payment_means() -> None:
         "R-1 / K-7",
     )
     assert [
-        (t.account_identifier, t.account_name, t.service_provider_identifier)
-        for t in payment.credit_transfers
+        (t.account_identifier, t.account_name, t.service_provider_identifier) for t in payment.credit_transfers
     ] == [
         ("DE02120300000000202051", "Lieferant GmbH", "BYLADEM1001"),
         ("123456", None, None),

@@ -21,8 +21,12 @@ INVOICE_ROOTS = {**ubl.ROOTS, **cii.ROOTS}
 def _documents() -> list[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p for folder in WHOLE_DOCUMENT_FOLDERS for p in (CORPUS / folder).rglob("*") if p.is_file()
-                  and p.suffix.lower() == ".xml")
+    return sorted(
+        p
+        for folder in WHOLE_DOCUMENT_FOLDERS
+        for p in (CORPUS / folder).rglob("*")
+        if p.is_file() and p.suffix.lower() == ".xml"
+    )
 
 
 def _is_well_formed_invoice(data: bytes) -> bool:

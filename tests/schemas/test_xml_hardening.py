@@ -88,11 +88,17 @@ def test_network_entity_is_never_fetched() -> None:
         (b"", Outcome.NOT_WELL_FORMED, "empty"),
         (b"%!PS-Adobe-3.0 not xml at all", Outcome.NOT_WELL_FORMED, "not well-formed"),
         (UBL_HEAD + b"<cbc:ID>1</cbc:ID", Outcome.NOT_WELL_FORMED, "not well-formed"),
-        (b'<?xml version="1.0" encoding="UTF-8"?>' + UBL_HEAD + b"<Note>Gr\xfc\xdfe</Note></Invoice>",
-         Outcome.NOT_WELL_FORMED, "encoding"),
+        (
+            b'<?xml version="1.0" encoding="UTF-8"?>' + UBL_HEAD + b"<Note>Gr\xfc\xdfe</Note></Invoice>",
+            Outcome.NOT_WELL_FORMED,
+            "encoding",
+        ),
         (b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"/>', Outcome.NOT_AN_INVOICE, "Order"),
-        (b'<rsm:CrossIndustryDocument xmlns:rsm="urn:ferd:CrossIndustryDocument:invoice:1p0"/>',
-         Outcome.LEGACY_FORMAT, "ZUGFeRD 1.0"),
+        (
+            b'<rsm:CrossIndustryDocument xmlns:rsm="urn:ferd:CrossIndustryDocument:invoice:1p0"/>',
+            Outcome.LEGACY_FORMAT,
+            "ZUGFeRD 1.0",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_reason(data: bytes, outcome: Outcome, words: str) -> None:
@@ -103,7 +109,8 @@ def test_bad_input_gets_a_clear_reason(data: bytes, outcome: Outcome, words: str
 
 def test_latin1_declared_as_such_reads() -> None:
     data = (
-        b'<?xml version="1.0" encoding="ISO-8859-1"?>' + UBL_HEAD[:-1]
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>'
+        + UBL_HEAD[:-1]
         + b' xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
         + b"<cbc:ID>Gr\xfc\xdfe-1</cbc:ID></Invoice>"
     )
