@@ -158,7 +158,7 @@ def _brco10(totals: etree._Element) -> bool | Fail:
         if transaction is None
         else [a for line in child_elements(transaction, _LINE) for a in line_facts(line).net_amounts]
     )
-    total = sum_doubles(texts(lines))
+    total = sum_doubles(map(text, lines))
     if declared is None or total is None or total in (float("inf"), float("-inf")) or total != total:
         return False
     # The official test turns the xs:double sum into xs:decimal before rounding to cents.
@@ -512,7 +512,7 @@ def _type_is_vat(tax: etree._Element, *, normalize: bool = False) -> bool:
     if type_code is None:
         return False
     upper = type_code.upper()
-    return (norm_space(upper) if normalize else upper) == "VAT"
+    return upper == "VAT" or (normalize and norm_space(upper) == "VAT")
 
 
 @VAT_BREAKDOWN.check(

@@ -128,20 +128,28 @@ def _no_vat_identifiers(root: etree._Element) -> bool:
 _RATE = ram.RateApplicablePercent
 
 
-def _rates(tax: etree._Element) -> list[float | None]:
-    return [as_double(text(r)) for r in child_elements(tax, _RATE)]
-
-
 def _rate_zero(tax: etree._Element) -> bool:
-    return any(r is not None and r == 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value == 0:
+            return True
+    return False
 
 
 def _rate_positive(tax: etree._Element) -> bool:
-    return any(r is not None and r > 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value > 0:
+            return True
+    return False
 
 
 def _rate_not_negative(tax: etree._Element) -> bool:
-    return any(r is not None and r >= 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value >= 0:
+            return True
+    return False
 
 
 def _rate_absent(tax: etree._Element) -> bool:
