@@ -18,7 +18,7 @@ from typing import Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE
+from validators.rules._session import ACTIVE, Session
 from validators.rules.en16931_cii._values import (
     Children,
     as_boolean,
@@ -77,15 +77,14 @@ _INDICATOR: Final = udt.Indicator
 def document_fact(node: etree._Element, compute: Callable[[etree._Element], T], key: Hashable = None) -> T:
     """``compute(root)`` for the document ``node`` belongs to: once per check (under ``key``, else
     ``compute`` itself), afresh outside a run."""
-    root = node.getroottree().getroot()
     session = ACTIVE.get()
-    if session is None or session.root is not root:
-        return compute(root)
+    if session is None or not _in_run(session, node):
+        return compute(node.getroottree().getroot())
     memo = session.memo
     key = compute if key is None else key
     value = memo.get(key, _UNKNOWN)
     if value is _UNKNOWN:
-        value = memo[key] = compute(root)
+        value = memo[key] = compute(session.root)
     return value  # type: ignore[no-any-return]
 
 
@@ -94,11 +93,19 @@ _UNKNOWN: Final = object()
 
 def anywhere(node: etree._Element, tag: str) -> list[etree._Element]:
     """``//tag``: the elements so named in the document of ``node``, in document order (must not be changed)."""
-    root = node.getroottree().getroot()
     session = ACTIVE.get()
-    if session is None or session.root is not root:
-        return list(root.iter(tag))
+    if session is None or not _in_run(session, node):
+        return list(node.getroottree().getroot().iter(tag))
     return session.by_tag.get(tag, _NONE)
+
+
+def _in_run(session: Session, node: etree._Element) -> bool:
+    """``node`` belongs to the document of ``session``; the rules of the invoice ask with its root,
+    which is told apart without making the element tree object ``getroottree`` returns."""
+    root = session.root
+    if node is root:
+        return root.getparent() is None
+    return node.getroottree().getroot() is root
 
 
 _NONE: Final[list[etree._Element]] = []
@@ -172,11 +179,11 @@ def tax_currencies(node: etree._Element) -> list[str]:
 
 def indicator_is(allowance_charge: etree._Element, charge: bool) -> bool:
     """``ram:ChargeIndicator/udt:Indicator = true()/false()``: some indicator casts to that boolean."""
-    return any(
-        as_boolean(text(i)) is charge
-        for ci in child_elements(allowance_charge, _CHARGE_INDICATOR)
-        for i in child_elements(ci, _INDICATOR)
-    )
+    for ci in child_elements(allowance_charge, _CHARGE_INDICATOR):
+        for i in child_elements(ci, _INDICATOR):
+            if as_boolean(text(i)) is charge:
+                return True
+    return False
 
 
 @dataclass(slots=True)
@@ -276,13 +283,15 @@ def _expected_basis(root: etree._Element, code: str, rate: object) -> Decimal | 
     charges: list[Decimal | None] = []
     allowances: list[Decimal | None] = []
     for item in document_fact(root, _header_charges):
-        for applies, bucket in ((item.charge, charges), (item.allowance, allowances)):
-            if applies:
-                matched = item.taxed.matches(code, rate)
-                if matched is None:
-                    return None
-                if matched:
-                    bucket.extend(item.taxed.amounts)
+        if item.charge or item.allowance:
+            matched = item.taxed.matches(code, rate)
+            if matched is None:
+                return None
+            if matched:
+                if item.charge:
+                    charges.extend(item.taxed.amounts)
+                if item.allowance:
+                    allowances.extend(item.taxed.amounts)
     lines_sum = sum_decimals(line_amounts)
     charges_sum = sum_decimals(charges)
     allowances_sum = sum_decimals(allowances)
