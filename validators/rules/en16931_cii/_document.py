@@ -18,7 +18,7 @@ from typing import Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE
+from validators.rules._session import ACTIVE, Session
 from validators.rules.en16931_cii._values import (
     Children,
     as_boolean,
@@ -29,7 +29,7 @@ from validators.rules.en16931_cii._values import (
     children_reader,
     dadd,
     dsub,
-    first_child,
+    further,
     ram,
     rsm,
     sum_decimals,
@@ -77,15 +77,14 @@ _INDICATOR: Final = udt.Indicator
 def document_fact(node: etree._Element, compute: Callable[[etree._Element], T], key: Hashable = None) -> T:
     """``compute(root)`` for the document ``node`` belongs to: once per check (under ``key``, else
     ``compute`` itself), afresh outside a run."""
-    root = node.getroottree().getroot()
     session = ACTIVE.get()
-    if session is None or session.root is not root:
-        return compute(root)
+    if session is None or not _in_run(session, node):
+        return compute(node.getroottree().getroot())
     memo = session.memo
     key = compute if key is None else key
     value = memo.get(key, _UNKNOWN)
     if value is _UNKNOWN:
-        value = memo[key] = compute(root)
+        value = memo[key] = compute(session.root)
     return value  # type: ignore[no-any-return]
 
 
@@ -94,22 +93,27 @@ _UNKNOWN: Final = object()
 
 def anywhere(node: etree._Element, tag: str) -> list[etree._Element]:
     """``//tag``: the elements so named in the document of ``node``, in document order (must not be changed)."""
-    root = node.getroottree().getroot()
     session = ACTIVE.get()
-    if session is None or session.root is not root:
-        return list(root.iter(tag))
+    if session is None or not _in_run(session, node):
+        return list(node.getroottree().getroot().iter(tag))
     return session.by_tag.get(tag, _NONE)
+
+
+def _in_run(session: Session, node: etree._Element) -> bool:
+    """``node`` belongs to the document of ``session``; the rules of the invoice ask with its root,
+    which is told apart without making the element tree object ``getroottree`` returns."""
+    root = session.root
+    if node is root:
+        return root.getparent() is None
+    return node.getroottree().getroot() is root
 
 
 _NONE: Final[list[etree._Element]] = []
 
 
-def _grandchildren(children: Callable[[etree._Element], Children], of: Children, tag: str, sub: str) -> list:
-    """``tag/sub`` from an element whose children are ``of``, in document order."""
-    return [g for c in of.get(tag, _NONE) for g in children(c).get(sub, _NONE)]
-
-
-@dataclass(frozen=True, slots=True)
+# The facts are not frozen dataclasses: a frozen __init__ sets each field through object.__setattr__,
+# a cost paid for every line and allowance/charge of every check. They are never changed once read.
+@dataclass(slots=True)
 class Header:
     """The groups under ``/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction``, in document order."""
 
@@ -175,14 +179,14 @@ def tax_currencies(node: etree._Element) -> list[str]:
 
 def indicator_is(allowance_charge: etree._Element, charge: bool) -> bool:
     """``ram:ChargeIndicator/udt:Indicator = true()/false()``: some indicator casts to that boolean."""
-    return any(
-        as_boolean(text(i)) is charge
-        for ci in child_elements(allowance_charge, _CHARGE_INDICATOR)
-        for i in child_elements(ci, _INDICATOR)
-    )
+    for ci in child_elements(allowance_charge, _CHARGE_INDICATOR):
+        for i in child_elements(ci, _INDICATOR):
+            if as_boolean(text(i)) is charge:
+                return True
+    return False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Taxed:
     """A line settlement or a header allowance/charge as the category rules see it."""
 
@@ -201,7 +205,7 @@ class Taxed:
         return rate in self.rates
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HeaderCharge:
     """A document level allowance or charge (``ram:SpecifiedTradeAllowanceCharge`` of the header settlement)."""
 
@@ -212,26 +216,34 @@ class HeaderCharge:
     taxed: Taxed  # by its ram:CategoryTradeTax
 
 
-def _taxed(taxes: list[etree._Element], amounts: tuple[Decimal | None, ...]) -> Taxed:
-    return Taxed(
-        codes=frozenset(text(c) for t in taxes for c in child_elements(t, _CATEGORY_CODE)),
-        rates=tuple(as_decimal(text(r)) for t in taxes for r in child_elements(t, _RATE)),
-        amounts=amounts,
-    )
+def _taxed(
+    children: Callable[[etree._Element], Children], taxes: list[etree._Element], amounts: tuple[Decimal | None, ...]
+) -> Taxed:
+    codes = []
+    rates = []
+    for tax in taxes:
+        kids = children(tax)
+        for code in kids.get(_CATEGORY_CODE, _NONE):
+            codes.append(text(code))
+        for rate in kids.get(_RATE, _NONE):
+            rates.append(as_decimal(text(rate)))
+    return Taxed(frozenset(codes), tuple(rates), amounts)
 
 
 def _header_charges(root: etree._Element) -> list[HeaderCharge]:
+    children = children_reader()
     out = []
     for s in _header_settlements(root):
-        for ac in child_elements(s, _ALLOWANCE_CHARGE):
-            actual = tuple(text(a) for a in child_elements(ac, _ACTUAL_AMOUNT))
+        for ac in children(s).get(_ALLOWANCE_CHARGE, _NONE):
+            kids = children(ac)
+            actual = tuple(text(a) for a in kids.get(_ACTUAL_AMOUNT, _NONE))
             out.append(
                 HeaderCharge(
-                    el=ac,
-                    charge=indicator_is(ac, True),
-                    allowance=indicator_is(ac, False),
-                    actual_amounts=actual,
-                    taxed=_taxed(child_elements(ac, _CATEGORY_TAX), (as_decimal(actual[0]),) if actual else ()),
+                    ac,
+                    indicator_is(ac, True),
+                    indicator_is(ac, False),
+                    actual,
+                    _taxed(children, kids.get(_CATEGORY_TAX, _NONE), (as_decimal(actual[0]),) if actual else ()),
                 )
             )
     return out
@@ -243,14 +255,16 @@ def header_charges(node: etree._Element) -> list[HeaderCharge]:
 
 
 def _line_settlements(root: etree._Element) -> list[Taxed]:
+    children = children_reader()
     out = []
     for settlement in below(root, _TRANSACTION, _LINE, _LINE_SETTLEMENT) if root.tag == _INVOICE else _NONE:
-        amounts = tuple(
-            as_decimal(text(found))
-            for summation in child_elements(settlement, _LINE_SUMMATION)
-            if (found := first_child(summation, _LINE_TOTAL)) is not None
-        )
-        out.append(_taxed(child_elements(settlement, _TAX), amounts))
+        kids = children(settlement)
+        amounts = []
+        for summation in kids.get(_LINE_SUMMATION, _NONE):
+            found = children(summation).get(_LINE_TOTAL)
+            if found:
+                amounts.append(as_decimal(text(found[0])))
+        out.append(_taxed(children, kids.get(_TAX, _NONE), tuple(amounts)))
     return out
 
 
@@ -269,13 +283,15 @@ def _expected_basis(root: etree._Element, code: str, rate: object) -> Decimal | 
     charges: list[Decimal | None] = []
     allowances: list[Decimal | None] = []
     for item in document_fact(root, _header_charges):
-        for applies, bucket in ((item.charge, charges), (item.allowance, allowances)):
-            if applies:
-                matched = item.taxed.matches(code, rate)
-                if matched is None:
-                    return None
-                if matched:
-                    bucket.extend(item.taxed.amounts)
+        if item.charge or item.allowance:
+            matched = item.taxed.matches(code, rate)
+            if matched is None:
+                return None
+            if matched:
+                if item.charge:
+                    charges.extend(item.taxed.amounts)
+                if item.allowance:
+                    allowances.extend(item.taxed.amounts)
     lines_sum = sum_decimals(line_amounts)
     charges_sum = sum_decimals(charges)
     allowances_sum = sum_decimals(allowances)
@@ -300,7 +316,7 @@ _LINE_AGREEMENT: Final = ram.SpecifiedLineTradeAgreement
 _CHARGE_AMOUNT: Final = ram.ChargeAmount
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
     """What the rules of an invoice line (``ram:IncludedSupplyChainTradeLineItem``) read of it.
 
@@ -317,36 +333,31 @@ class Line:
     net_amounts: list[etree._Element]  # ram:SpecifiedLineTradeSettlement/.../ram:LineTotalAmount
 
 
+_LINE_IDS: Final = (ram.LineID,)
+_NAMES: Final = (ram.Name,)
+_GLOBAL_IDS: Final = (ram.GlobalID,)
+_NET_PRICES: Final = (ram.NetPriceProductTradePrice, _CHARGE_AMOUNT)
+_GROSS_PRICES: Final = (ram.GrossPriceProductTradePrice, _CHARGE_AMOUNT)
+_QUANTITIES: Final = (ram.BilledQuantity,)
+_TAXES: Final = (_TAX,)
+_NET_AMOUNTS: Final = (_LINE_SUMMATION, _LINE_TOTAL)
+
+
 def _read_line(line: etree._Element) -> Line:
     children = children_reader()
     kids = children(line)
     products = kids.get(_PRODUCT, _NONE)
-    agreements = [children(a) for a in kids.get(_LINE_AGREEMENT, _NONE)]
+    agreements = kids.get(_LINE_AGREEMENT, _NONE)
     settlements = kids.get(_LINE_SETTLEMENT, _NONE)
     return Line(
-        line_ids=_grandchildren(children, kids, ram.AssociatedDocumentLineDocument, ram.LineID),
-        names=[n for p in products for n in children(p).get(ram.Name, _NONE)],
-        global_ids=[i for p in products for i in children(p).get(ram.GlobalID, _NONE)],
-        net_prices=[
-            a
-            for agreement in agreements
-            for price in agreement.get(ram.NetPriceProductTradePrice, _NONE)
-            for a in children(price).get(_CHARGE_AMOUNT, _NONE)
-        ],
-        gross_prices=[
-            a
-            for agreement in agreements
-            for price in agreement.get(ram.GrossPriceProductTradePrice, _NONE)
-            for a in children(price).get(_CHARGE_AMOUNT, _NONE)
-        ],
-        quantities=_grandchildren(children, kids, ram.SpecifiedLineTradeDelivery, ram.BilledQuantity),
-        taxes=[t for s in settlements for t in children(s).get(_TAX, _NONE)],
-        net_amounts=[
-            a
-            for s in settlements
-            for summation in children(s).get(_LINE_SUMMATION, _NONE)
-            for a in children(summation).get(_LINE_TOTAL, _NONE)
-        ],
+        further(children, kids.get(ram.AssociatedDocumentLineDocument, _NONE), _LINE_IDS),
+        further(children, products, _NAMES),
+        further(children, products, _GLOBAL_IDS),
+        further(children, agreements, _NET_PRICES),
+        further(children, agreements, _GROSS_PRICES),
+        further(children, kids.get(ram.SpecifiedLineTradeDelivery, _NONE), _QUANTITIES),
+        further(children, settlements, _TAXES),
+        further(children, settlements, _NET_AMOUNTS),
     )
 
 

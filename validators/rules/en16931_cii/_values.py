@@ -13,6 +13,7 @@ comparison with ``None`` is false, so the assert that needed the value fails.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
@@ -88,6 +89,8 @@ udt = Names(NS["udt"])
 _EXACT = Context(prec=1100, rounding=ROUND_HALF_EVEN, Emax=999_999, Emin=-999_999)
 _HALF = Decimal("0.5")
 _HUNDRED = Decimal(100)
+_INFINITIES: Final = (math.inf, -math.inf)
+_SHIFTABLE: Final = 10**1000
 
 # XML Schema lexical forms, after the whitespace collapse a cast applies.
 _DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -230,7 +233,7 @@ def as_double(value: str | None) -> float | None:
     lexical = value.strip(_XML_SPACE_CHARS)
     if not _DOUBLE_RE.fullmatch(lexical):
         return None
-    return float(lexical.replace("INF", "inf"))
+    return float(lexical) if lexical[-1] != "F" else float(lexical.replace("INF", "inf"))
 
 
 def as_boolean(value: str) -> bool | None:
@@ -262,14 +265,28 @@ def round_decimal(value: Decimal) -> Decimal:
 
 def round_double(value: float) -> float:
     """``round()`` on xs:double, halves towards positive infinity, without float error in +0.5."""
-    if value != value or value in (float("inf"), float("-inf")) or value == 0:
+    if value != value or value in _INFINITIES or value == 0 or value.is_integer():
         return value
-    return float(round_decimal(Decimal(value)))
+    # |value| < 2**52 here, so value - floor is exact except for value in (-0.5, 0), where it
+    # still lands on the right side of 0.5: the same integer as floor(value + 0.5) in xs:decimal.
+    below = math.floor(value)
+    return float(below + 1 if value - below >= 0.5 else below)
 
 
 def cents(value: Decimal) -> Decimal:
     """``round($value * 10 * 10) div 100`` in xs:decimal: rounded to two decimals, halves up."""
-    return _EXACT.divide(round_decimal(_EXACT.multiply(value, _HUNDRED)), _HUNDRED)
+    whole = round_decimal(_EXACT.multiply(value, _HUNDRED))
+    if whole.is_finite():
+        number = int(whole)
+        # A division at the context's precision costs several times what it shifts; below this size
+        # ``whole`` has exponent 0, and the exact quotient keeps the fewest decimals that hold it.
+        if number and -_SHIFTABLE < number < _SHIFTABLE:
+            if number % 100 == 0:
+                return Decimal(number // 100)
+            if number % 10 == 0:
+                return Decimal(number // 10).scaleb(-1, _EXACT)
+            return whole.scaleb(-2, _EXACT)
+    return _EXACT.divide(whole, _HUNDRED)
 
 
 def dec_to_double(value: Decimal) -> float:

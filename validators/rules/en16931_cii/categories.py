@@ -128,20 +128,28 @@ def _no_vat_identifiers(root: etree._Element) -> bool:
 _RATE = ram.RateApplicablePercent
 
 
-def _rates(tax: etree._Element) -> list[float | None]:
-    return [as_double(text(r)) for r in child_elements(tax, _RATE)]
-
-
 def _rate_zero(tax: etree._Element) -> bool:
-    return any(r is not None and r == 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value == 0:
+            return True
+    return False
 
 
 def _rate_positive(tax: etree._Element) -> bool:
-    return any(r is not None and r > 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value > 0:
+            return True
+    return False
 
 
 def _rate_not_negative(tax: etree._Element) -> bool:
-    return any(r is not None and r >= 0 for r in _rates(tax))
+    for r in child_elements(tax, _RATE):
+        value = as_double(text(r))
+        if value is not None and value >= 0:
+            return True
+    return False
 
 
 def _rate_absent(tax: etree._Element) -> bool:
@@ -195,6 +203,9 @@ def _basis_per_rate(holder: etree._Element, code: str) -> bool | Fail:
     return True
 
 
+_ONE = Decimal(1)
+
+
 def _standard_tax_amount(tax: etree._Element) -> bool | Fail:
     """BR-S-09: |tax| within ±1 (exclusive) of round(|basis| x rate) / 100, computed in xs:double."""
     amount = as_decimal(_only_text(tax, _CALCULATED_AMOUNT))
@@ -203,8 +214,8 @@ def _standard_tax_amount(tax: etree._Element) -> bool | Fail:
     if amount is None or basis is None or rate is None:
         return False
     target = round_double(dec_to_double(abs(basis)) * rate) / 100
-    low = dec_to_double(dsub(abs(amount), Decimal(1)))
-    high = dec_to_double(dadd(abs(amount), Decimal(1)))
+    low = dec_to_double(dsub(abs(amount), _ONE))
+    high = dec_to_double(dadd(abs(amount), _ONE))
     return (low < target < high) or Fail(value=f"{amount} vs {target}")
 
 

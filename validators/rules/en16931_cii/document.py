@@ -77,6 +77,8 @@ def _filled(node: etree._Element, *tags: str) -> bool:
 
 
 def _has(node: etree._Element, *tags: str) -> bool:
+    if len(tags) == 1:
+        return bool(child_elements(node, tags[0]))
     return below_first(node, *tags) is not None
 
 
@@ -257,7 +259,9 @@ def _decimals_of(summaries: list[etree._Element], tag: str, currency: str | None
     """``//summation/xs:decimal(tag)``: one value per summation that has the element (None: not castable)."""
     out: list[object] = []
     for summary in summaries:
-        found = [el for el in child_elements(summary, tag) if currency is None or el.get("currencyID") == currency]
+        found = child_elements(summary, tag)
+        if currency is not None:
+            found = [el for el in found if el.get("currencyID") == currency]
         if found:
             out.append(as_decimal(text(found[0])))
     return out
@@ -275,13 +279,13 @@ def _brco15(inv: etree._Element) -> bool | Fail:
     grand = _decimals_of(summaries, ram.GrandTotalAmount)
     basis = _decimals_of(summaries, ram.TaxBasisTotalAmount)
     # The alternative outside the per-currency condition: total with VAT equals total without VAT.
-    no_vat = any(g is not None and g == b for g in grand for b in basis)
+    for g in grand:
+        if g is not None and g in basis:
+            return True  # then no currency can fail
     settlements = header(inv).settlements
     own_totals = [t for s in settlements for t in below(s, _SUMMATION, _TAX_TOTAL)]
     for currency_el in [c for s in settlements for c in child_elements(s, ram.InvoiceCurrencyCode)]:
         currency = text(currency_el)
-        if no_vat:
-            continue
         in_currency = [el for el in own_totals if el.get("currencyID") == currency]
         vat = _decimals_of(summaries, _TAX_TOTAL, currency)
         ok = False
@@ -674,15 +678,23 @@ _DATE_TIME = udt.DateTimeString
 
 def _period_in_order(period: etree._Element) -> bool:
     """End >= start, compared as strings (format 102 only), unless one of them is missing."""
-    if not _has(period, _START) or not _has(period, _END):
+    start_groups = child_elements(period, _START)
+    end_groups = child_elements(period, _END)
+    if not start_groups or not end_groups:
         return True
-    starts = [text(d) for d in below(period, _START, _DATE_TIME) if d.get("format") == "102"]
-    ends = [text(d) for d in below(period, _END, _DATE_TIME) if d.get("format") == "102"]
-    return any(end >= start for end in ends for start in starts)
+    starts = [text(d) for g in start_groups for d in child_elements(g, _DATE_TIME) if d.get("format") == "102"]
+    for g in end_groups:
+        for d in child_elements(g, _DATE_TIME):
+            if d.get("format") == "102":
+                end = text(d)
+                for start in starts:
+                    if end >= start:
+                        return True
+    return False
 
 
 def _period_has_a_date(period: etree._Element) -> bool:
-    return _has(period, _START) or _has(period, _END)
+    return bool(child_elements(period, _START)) or bool(child_elements(period, _END))
 
 
 @LINE_PERIOD.check(
