@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Context, Decimal, localcontext
+from decimal import ROUND_FLOOR, Context, Decimal, getcontext, setcontext
 from functools import cache, wraps
-from typing import Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 from lxml import etree
 
@@ -26,10 +26,11 @@ __all__ = [
     "CAC",
     "CBC",
     "boolean_values",
+    "child_index",
     "children",
     "clark",
+    "decimal_in",
     "decimal_of",
-    "decimals_after_point",
     "descendants",
     "double_of",
     "exact",
@@ -42,6 +43,7 @@ __all__ = [
     "round_2",
     "round_half_up",
     "string_value",
+    "text_in",
     "xs_date",
 ]
 
@@ -51,6 +53,7 @@ CAC: Final = "{" + _CAC_NS + "}"
 CBC: Final = "{" + _CBC_NS + "}"
 
 _PREFIXES: Final = {"cac": CAC, "cbc": CBC}
+_ELEMENT: Final = etree.Element
 _TAX_SCHEME: Final = CAC + "TaxScheme"
 _ID: Final = CBC + "ID"
 _XML_SPACE: Final = " \t\r\n"
@@ -85,6 +88,34 @@ def _child_tags(path: str) -> tuple[str, ...] | None:
             return None
         tags.append(prefix + step[4:])
     return tuple(tags)
+
+
+def child_index(el: etree._Element) -> dict[Any, list[etree._Element]]:
+    """The element children of ``el`` by Clark name, in document order; the index must not be changed.
+
+    A rule that reads several children of its node asks for this once and then only looks names up,
+    instead of a path walk per child.
+    """
+    session = ACTIVE.get()
+    if session is None:
+        index: dict[Any, list[etree._Element]] = {}
+        for child in el.iterchildren(_ELEMENT):
+            index.setdefault(child.tag, []).append(child)
+        return index
+    found = session._children.get(el)  # Session.children, inlined for the commonest case
+    return session.children(el) if found is None else found
+
+
+def text_in(index: dict[Any, list[etree._Element]], tag: str) -> str | None:
+    """String value of the first child named ``tag`` of a ``child_index``, None when there is none."""
+    found = index.get(tag)
+    return None if found is None else string_value(found[0])
+
+
+def decimal_in(index: dict[Any, list[etree._Element]], tag: str) -> Decimal | None:
+    """``xs:decimal`` of the first child named ``tag`` of a ``child_index`` (None: absent or not a decimal)."""
+    found = index.get(tag)
+    return None if found is None else decimal_of(string_value(found[0]))
 
 
 def children(el: etree._Element, path: str) -> list[etree._Element]:
@@ -156,6 +187,12 @@ def decimal_of(text: str | None) -> Decimal | None:
     """``xs:decimal(text)``: no exponent, no NaN/INF, surrounding whitespace allowed."""
     if text is None:
         return None
+    # Digits, or digits on both sides of one point (``12``, ``12.50``), are almost every amount: such text
+    # passes the pattern unchanged (``isdecimal`` accepts exactly the characters of its ``\d``, Unicode
+    # category Nd), so the pattern is skipped for it.
+    head, point, tail = text.partition(".")
+    if head.isdecimal() and (not point or tail.isdecimal()):
+        return Decimal(text)
     text = text.strip(_XML_SPACE)
     return Decimal(text) if _DECIMAL.fullmatch(text) else None
 
@@ -168,6 +205,9 @@ def double_of(text: str | None) -> float | None:
     """``xs:double(text)``, the cast applied when untyped text meets a number in a comparison."""
     if text is None:
         return None
+    head, point, tail = text.partition(".")
+    if head.isdecimal() and (not point or tail.isdecimal()):  # as in decimal_of
+        return float(text)
     text = text.strip(_XML_SPACE)
     if not _DOUBLE.fullmatch(text):
         return None
@@ -186,10 +226,15 @@ _R = TypeVar("_R")
 def exact(test: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run a rule test with exact decimal arithmetic, as xs:decimal has."""
 
+    # Setting the context itself costs a third of ``localcontext``, which copies it on every call.
     @wraps(test)
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with localcontext(_EXACT):
+        caller = getcontext()
+        setcontext(_EXACT)
+        try:
             return test(*args, **kwargs)
+        finally:
+            setcontext(caller)
 
     return run
 
@@ -202,12 +247,6 @@ def round_half_up(value: Decimal) -> Decimal:
 def round_2(value: Decimal) -> Decimal:
     """The rules' ``round(x * 10 * 10) div 100``."""
     return round_half_up(value * _HUNDRED) / _HUNDRED
-
-
-def decimals_after_point(el: etree._Element, path: str) -> int:
-    """``string-length(substring-after(path, '.'))`` on the first node (whitespace counts)."""
-    text = first_text(el, path)
-    return 0 if text is None else len(text.partition(".")[2])
 
 
 def boolean_values(indicators: Iterable[etree._Element]) -> set[bool]:
