@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal, getcontext, setcontext
 from functools import cache, wraps
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements
+from validators.rules._session import ACTIVE, Session, child_elements
 from validators.rules._text import string_value
 
 __all__ = [
@@ -121,39 +121,40 @@ def decimal_in(index: dict[Any, list[etree._Element]], tag: str) -> Decimal | No
 def children(el: etree._Element, path: str) -> list[etree._Element]:
     """``el.findall(path)``, walked through the run's child index (the same elements, in the same order)."""
     tags = _child_tags(path)
-    if tags is None:
+    session = ACTIVE.get()
+    if tags is None or session is None:
         return el.findall(clark(path))
-    items = [el]
-    for tag in tags:
-        items = [child for item in items for child in child_elements(item, tag)]
-    return items
+    return _below(session, [el], tags)
 
 
 def _first(el: etree._Element, path: str) -> etree._Element | None:
     """``el.find(path)``: the first element at ``path`` in document order."""
     tags = _child_tags(path)
-    if tags is None:
+    session = ACTIVE.get()
+    if tags is None or session is None:
         return el.find(clark(path))
-    if len(tags) == 1:
-        found = child_elements(el, tags[0])
-        return found[0] if found else None
-    if len(tags) == 2:  # the commonest longer path, without the recursion
-        for child in child_elements(el, tags[0]):
-            found = child_elements(child, tags[1])
-            if found:
-                return found[0]
-        return None
-    return _first_below(el, tags, 0)
+    index = session._children.get(el)  # Session.children, inlined for the commonest case
+    found = (session.children(el) if index is None else index).get(tags[0])
+    if found is not None and len(tags) > 1:
+        found = _below(session, found, tags[1:])
+    return found[0] if found else None
 
 
-def _first_below(el: etree._Element, tags: tuple[str, ...], step: int) -> etree._Element | None:
-    """The first element at the child steps ``tags[step:]`` below ``el``: depth first is document order."""
-    last = step + 1 == len(tags)
-    for child in child_elements(el, tags[step]):
-        found = child if last else _first_below(child, tags, step + 1)
-        if found is not None:
+def _below(session: Session, items: list[etree._Element], tags: tuple[str, ...]) -> list[etree._Element]:
+    """The elements at the child steps ``tags`` below ``items`` (a new list), in document order: taken level
+    by level and parent by parent, as the parents of a level are in document order."""
+    known = session._children
+    for tag in tags:
+        found: list[etree._Element] = []
+        for item in items:
+            index = known.get(item)
+            below = (session.children(item) if index is None else index).get(tag)
+            if below is not None:
+                found += below
+        if not found:
             return found
-    return None
+        items = found
+    return items
 
 
 def descendants(root: etree._Element, tag: str) -> list[etree._Element]:
@@ -219,20 +220,19 @@ def double_of(text: str | None) -> float | None:
 _EXACT: Final = Context(prec=1000)
 
 
-_P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def exact(test: Callable[_P, _R]) -> Callable[_P, _R]:
+def exact(test: Callable[[etree._Element], _R]) -> Callable[[etree._Element], _R]:
     """Run a rule test with exact decimal arithmetic, as xs:decimal has."""
 
     # Setting the context itself costs a third of ``localcontext``, which copies it on every call.
     @wraps(test)
-    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def run(el: etree._Element) -> _R:
         caller = getcontext()
         setcontext(_EXACT)
         try:
-            return test(*args, **kwargs)
+            return test(el)
         finally:
             setcontext(caller)
 

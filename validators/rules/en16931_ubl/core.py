@@ -45,6 +45,8 @@ _LINE_EXTENSION_AMOUNT: Final = CBC + "LineExtensionAmount"
 _TAX_EXCLUSIVE_AMOUNT: Final = CBC + "TaxExclusiveAmount"
 _TAX_INCLUSIVE_AMOUNT: Final = CBC + "TaxInclusiveAmount"
 _PAYABLE_AMOUNT: Final = CBC + "PayableAmount"
+_TAXABLE_AMOUNT: Final = CBC + "TaxableAmount"
+_TAX_AMOUNT: Final = CBC + "TaxAmount"
 _INVOICED_QUANTITY: Final = CBC + "InvoicedQuantity"
 _CREDITED_QUANTITY: Final = CBC + "CreditedQuantity"
 
@@ -607,7 +609,7 @@ vat = ctx.vat_breakdown
     de="Der Steuerbasisbetrag der Umsatzsteuerkategorie fehlt.",
 )
 def taxable_amount(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxableAmount")
+    return _TAXABLE_AMOUNT in child_index(el)
 
 
 @vat.check(
@@ -618,7 +620,7 @@ def taxable_amount(el: etree._Element) -> bool:
     de="Der Steuerbetrag der Umsatzsteuerkategorie fehlt.",
 )
 def tax_amount(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxAmount")
+    return _TAX_AMOUNT in child_index(el)
 
 
 @vat.check(
