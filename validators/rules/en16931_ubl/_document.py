@@ -12,14 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final
 
 from lxml import etree
 
 from validators.rules._session import ACTIVE, Session
-from validators.rules.en16931_ubl._values import CAC, CBC, boolean_values, decimal_of, normalized, string_value
+from validators.rules.en16931_ubl._values import (
+    CAC,
+    CBC,
+    boolean_values,
+    child_index,
+    decimal_of,
+    normalized,
+    string_value,
+)
 
-__all__ = ["Category", "Charge", "Codes", "Document", "Line", "document"]
+__all__ = ["Category", "Charge", "Codes", "Document", "Kind", "Line", "document"]
 
 _TAX_CATEGORY: Final = CAC + "TaxCategory"
 _CLASSIFIED: Final = CAC + "ClassifiedTaxCategory"
@@ -44,25 +53,52 @@ _LINE_EXTENSION_AMOUNT: Final = CBC + "LineExtensionAmount"
 _COMPANY_ID: Final = CBC + "CompanyID"
 
 
-class Category:
-    """A cac:TaxCategory or cac:ClassifiedTaxCategory."""
+class Kind:
+    """What a category's facts are derived from, and the facts: shared by the categories of a document
+    written alike (most of an invoice's), which are therefore derived once, and counted once by ``Codes``."""
 
-    __slots__ = ("code", "codes", "el", "ids", "percents", "vat")
+    __slots__ = ("code", "codes", "ids", "percents", "vat")
 
-    def __init__(self, el: etree._Element, session: Session) -> None:
-        children = session.children(el)
-        ids = [string_value(i) for i in children.get(_ID, ())]
-        codes = [normalized(i) for i in ids]
-        self.el = el
+    def __init__(self, written: _Written) -> None:
+        ids, schemes, percents = written
+        codes = tuple([normalized(i) for i in ids])
         self.code = codes[0] if codes else ""  # normalize-space(cbc:ID) of the first id, '' when there is none
         self.codes = codes  # every id, normalized (for ``cbc:ID[normalize-space(.) = 'X']``)
         self.ids = ids  # every id as written (for ``cbc:ID = 'X'``)
-        self.vat = _is_vat(children, session)  # its TaxScheme is VAT
-        # xs:decimal of each cbc:Percent
-        self.percents = [decimal_of(string_value(p)) for p in children.get(_PERCENT, ())]
+        # its TaxScheme is VAT (``is_vat_scheme``)
+        self.vat = any(i is not None and normalized(i.upper()) == "VAT" for i in schemes)
+        self.percents = tuple([decimal_of(p) for p in percents])  # xs:decimal of each cbc:Percent
 
-    def rated(self, rate: Decimal) -> bool:
-        return rate in self.percents
+
+# The texts of a category's ids, of the first id of each of its tax schemes (None for a scheme without
+# one) and of its percents.
+_Written = tuple[tuple[str, ...], tuple[str | None, ...], tuple[str, ...]]
+
+
+class Category:
+    """A cac:TaxCategory or cac:ClassifiedTaxCategory."""
+
+    __slots__ = ("code", "codes", "el", "ids", "kind", "percents", "vat")
+
+    def __init__(self, el: etree._Element, session: Session, kinds: dict[_Written, Kind]) -> None:
+        """``kinds``: the document's kinds of category so far, by what they were read from."""
+        children = session.children(el)
+        written = (
+            tuple(map(string_value, children.get(_ID, ()))),
+            tuple([_first_id(s, session) for s in children.get(_TAX_SCHEME, ())]),
+            tuple(map(string_value, children.get(_PERCENT, ()))),
+        )
+        kind = kinds.get(written)
+        if kind is None:
+            kind = kinds[written] = Kind(written)
+        self.el = el
+        self.kind = kind
+        # The kind's facts, copied: rules read them of many categories.
+        self.code = kind.code
+        self.codes = kind.codes
+        self.ids = kind.ids
+        self.vat = kind.vat
+        self.percents = kind.percents
 
 
 class Charge:
@@ -97,18 +133,27 @@ class Line:
         self.document_level = el.getparent() is session.root
 
 
-def _is_vat(children: dict[Any, list[etree._Element]], session: Session) -> bool:
+def _first_id(scheme: etree._Element, session: Session) -> str | None:
+    ids = session.children(scheme).get(_ID)
+    return string_value(ids[0]) if ids else None
+
+
+def _is_vat(children: dict[Any, list[etree._Element]]) -> bool:
     """``is_vat_scheme`` on an element whose children are ``children``."""
     for scheme in children.get(_TAX_SCHEME, ()):
-        ids = session.children(scheme).get(_ID)
+        ids = child_index(scheme).get(_ID)
         if ids and normalized(string_value(ids[0]).upper()) == "VAT":
             return True
     return False
 
 
 def _decimals(elements: list[etree._Element]) -> list[Decimal]:
-    values = (decimal_of(string_value(c)) for c in elements)
-    return [v for v in values if v is not None]
+    values = []
+    for el in elements:
+        value = decimal_of(string_value(el))
+        if value is not None:
+            values.append(value)
+    return values
 
 
 class Codes:
@@ -116,20 +161,20 @@ class Codes:
 
     __slots__ = ("coded", "ids", "vat_coded", "vat_ids", "vat_normalized")
 
-    def __init__(self, categories: Iterable[Category]) -> None:
+    def __init__(self, kinds: Iterable[Kind]) -> None:
+        """From the kinds of the selection's categories."""
         self.coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id), any scheme
         self.ids: set[str] = set()  # every cbc:ID as written, any scheme
         self.vat_coded: set[str] = set()  # normalize-space(cbc:ID) (of the first id) of the VAT categories
         self.vat_ids: set[str] = set()  # every cbc:ID of the VAT categories as written
-        self.vat_normalized: dict[str, int] = {}  # every normalized cbc:ID of the VAT categories: how often
-        for category in categories:
-            self.coded.add(category.code)
-            self.ids.update(category.ids)
-            if category.vat:
-                self.vat_coded.add(category.code)
-                self.vat_ids.update(category.ids)
-                for code in category.codes:
-                    self.vat_normalized[code] = self.vat_normalized.get(code, 0) + 1
+        self.vat_normalized: set[str] = set()  # every normalized cbc:ID of the VAT categories
+        for kind in kinds:
+            self.coded.add(kind.code)
+            self.ids.update(kind.ids)
+            if kind.vat:
+                self.vat_coded.add(kind.code)
+                self.vat_ids.update(kind.ids)
+                self.vat_normalized.update(kind.codes)
 
 
 class Document:
@@ -139,8 +184,9 @@ class Document:
         self.root = root
         by_tag = session.by_tag
         categories: dict[etree._Element, Category] = {}
-        self.tax_categories = [Category(el, session) for el in by_tag.get(_TAX_CATEGORY, ())]
-        self.classified = [Category(el, session) for el in by_tag.get(_CLASSIFIED, ())]
+        kinds: dict[_Written, Kind] = {}
+        self.tax_categories = [Category(el, session, kinds) for el in by_tag.get(_TAX_CATEGORY, ())]
+        self.classified = [Category(el, session, kinds) for el in by_tag.get(_CLASSIFIED, ())]
         for category in self.tax_categories:
             categories[category.el] = category
         for category in self.classified:
@@ -165,36 +211,76 @@ class Document:
             for sub in children(total).get(_TAX_SUBTOTAL, ())
             for c in children(sub).get(_TAX_CATEGORY, ())
         ]
-        seller_schemes = [
+        self._sellers = by_tag.get(_SELLER, [])
+        self._buyers = by_tag.get(_BUYER, [])
+        self._representatives = by_tag.get(_REPRESENTATIVE, [])
+
+        # The ids of each selection of ``_SELECTIONS``. Every check of an invoice asks for all of them, and
+        # most documents have one or two kinds of category: selections of the same kinds share their sets.
+        self.codes: dict[str, Codes] = {}
+        by_kinds: dict[frozenset[Kind], Codes] = {}
+        for selection, select in _SELECTIONS.items():
+            kinds = frozenset([category.kind for category in select(self)])
+            codes = by_kinds.get(kinds)
+            if codes is None:
+                codes = by_kinds[kinds] = Codes(kinds)
+            self.codes[selection] = codes
+        self._coded: dict[str, tuple[list[Line], list[Charge]]] = {}
+
+    # The parties' identifiers are read only by the rules of a category the invoice uses, most of them never.
+    # (Read through ``child_index``: the document facts keep no reference to the session that holds them.)
+
+    @cached_property
+    def _seller_schemes(self) -> list[etree._Element]:
+        return [
             s
-            for p in by_tag.get(_SELLER, ())
-            for party in children(p).get(_PARTY, ())
-            for s in children(party).get(_PARTY_TAX_SCHEME, ())
+            for p in self._sellers
+            for party in child_index(p).get(_PARTY, ())
+            for s in child_index(party).get(_PARTY_TAX_SCHEME, ())
         ]
-        buyer_parties = [party for p in by_tag.get(_BUYER, ()) for party in children(p).get(_PARTY, ())]
-        # BT-31 as some rules read it: any PartyTaxScheme company id, whatever its scheme.
-        self.seller_tax_id = any(_COMPANY_ID in children(s) for s in seller_schemes)
-        self.seller_vat_id = any(_vat_company_id(s, session) for s in seller_schemes)
-        self.representative_vat_id = any(
-            _vat_company_id(s, session)
-            for p in by_tag.get(_REPRESENTATIVE, ())
-            for s in children(p).get(_PARTY_TAX_SCHEME, ())
-        )
-        self.buyer_vat_id = any(
-            _vat_company_id(s, session) for p in buyer_parties for s in children(p).get(_PARTY_TAX_SCHEME, ())
-        )
-        self.buyer_legal_id = any(
-            _COMPANY_ID in children(e) for p in buyer_parties for e in children(p).get(_PARTY_LEGAL_ENTITY, ())
+
+    @cached_property
+    def _buyer_parties(self) -> list[etree._Element]:
+        return [party for p in self._buyers for party in child_index(p).get(_PARTY, ())]
+
+    @cached_property
+    def seller_tax_id(self) -> bool:
+        """BT-31 as some rules read it: any PartyTaxScheme company id, whatever its scheme."""
+        return any(_COMPANY_ID in child_index(s) for s in self._seller_schemes)
+
+    @cached_property
+    def seller_vat_id(self) -> bool:
+        return any(_vat_company_id(s) for s in self._seller_schemes)
+
+    @cached_property
+    def representative_vat_id(self) -> bool:
+        return any(_vat_company_id(s) for p in self._representatives for s in child_index(p).get(_PARTY_TAX_SCHEME, ()))
+
+    @cached_property
+    def buyer_vat_id(self) -> bool:
+        return any(_vat_company_id(s) for p in self._buyer_parties for s in child_index(p).get(_PARTY_TAX_SCHEME, ()))
+
+    @cached_property
+    def buyer_legal_id(self) -> bool:
+        return any(
+            _COMPANY_ID in child_index(e)
+            for p in self._buyer_parties
+            for e in child_index(p).get(_PARTY_LEGAL_ENTITY, ())
         )
 
-        self._codes: dict[str, Codes] = {}
-
-    def codes(self, selection: str) -> Codes:
-        """The ids of one of the selections of ``_SELECTIONS``, gathered on first use."""
-        found = self._codes.get(selection)
+    def coded(self, code: str) -> tuple[list[Line], list[Charge]]:
+        """The lines and the allowances/charges with a category whose normalized first id is ``code``."""
+        found = self._coded.get(code)
         if found is None:
-            found = self._codes[selection] = Codes(_SELECTIONS[selection](self))
+            found = self._coded[code] = (
+                [line for line in self.lines if any(c.code == code for c in line.categories)],
+                [ac for ac in self.charges if any(c.code == code for c in ac.categories)],
+            )
         return found
+
+    def breakdown_count(self, code: str) -> int:
+        """How many normalized ids of the VAT breakdown's VAT categories are ``code``."""
+        return sum(category.codes.count(code) for category in self.breakdown if category.vat)
 
     def document_charges(self, charge: bool) -> list[Charge]:
         """BG-21 (charge=True) or BG-20 (charge=False): root-level AllowanceCharge with that indicator."""
@@ -209,7 +295,7 @@ class Document:
 _SELECTIONS: Final[dict[str, Callable[[Document], Iterable[Category]]]] = {
     "breakdown": lambda d: d.breakdown,  # /*/cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory
     "lines": lambda d: d.classified,  # //cac:ClassifiedTaxCategory
-    "tax categories and lines": lambda d: (*d.tax_categories, *d.classified),
+    "tax categories and lines": lambda d: d.category_of.values(),
     "charges and lines": lambda d: (*(c for ac in d.charges for c in ac.categories), *d.classified),
     "top-level charges and lines": lambda d: (
         *(c for ac in d.charges if ac.document_level for c in ac.categories),
@@ -222,9 +308,9 @@ _SELECTIONS: Final[dict[str, Callable[[Document], Iterable[Category]]]] = {
 }
 
 
-def _vat_company_id(scheme: etree._Element, session: Session) -> bool:
-    children = session.children(scheme)
-    return _COMPANY_ID in children and _is_vat(children, session)
+def _vat_company_id(scheme: etree._Element) -> bool:
+    children = child_index(scheme)
+    return _COMPANY_ID in children and _is_vat(children)
 
 
 def document(node: etree._Element) -> Document:

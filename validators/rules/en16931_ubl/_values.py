@@ -13,23 +13,24 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from decimal import ROUND_FLOOR, Context, Decimal, localcontext
+from decimal import ROUND_FLOOR, Context, Decimal, getcontext, setcontext
 from functools import cache, wraps
-from typing import Final, ParamSpec, TypeVar
+from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements
+from validators.rules._session import ACTIVE, Session, child_elements
 from validators.rules._text import string_value
 
 __all__ = [
     "CAC",
     "CBC",
     "boolean_values",
+    "child_index",
     "children",
     "clark",
+    "decimal_in",
     "decimal_of",
-    "decimals_after_point",
     "descendants",
     "double_of",
     "exact",
@@ -42,6 +43,7 @@ __all__ = [
     "round_2",
     "round_half_up",
     "string_value",
+    "text_in",
     "xs_date",
 ]
 
@@ -51,6 +53,7 @@ CAC: Final = "{" + _CAC_NS + "}"
 CBC: Final = "{" + _CBC_NS + "}"
 
 _PREFIXES: Final = {"cac": CAC, "cbc": CBC}
+_ELEMENT: Final = etree.Element
 _TAX_SCHEME: Final = CAC + "TaxScheme"
 _ID: Final = CBC + "ID"
 _XML_SPACE: Final = " \t\r\n"
@@ -87,42 +90,71 @@ def _child_tags(path: str) -> tuple[str, ...] | None:
     return tuple(tags)
 
 
+def child_index(el: etree._Element) -> dict[Any, list[etree._Element]]:
+    """The element children of ``el`` by Clark name, in document order; the index must not be changed.
+
+    A rule that reads several children of its node asks for this once and then only looks names up,
+    instead of a path walk per child.
+    """
+    session = ACTIVE.get()
+    if session is None:
+        index: dict[Any, list[etree._Element]] = {}
+        for child in el.iterchildren(_ELEMENT):
+            index.setdefault(child.tag, []).append(child)
+        return index
+    found = session._children.get(el)  # Session.children, inlined for the commonest case
+    return session.children(el) if found is None else found
+
+
+def text_in(index: dict[Any, list[etree._Element]], tag: str) -> str | None:
+    """String value of the first child named ``tag`` of a ``child_index``, None when there is none."""
+    found = index.get(tag)
+    return None if found is None else string_value(found[0])
+
+
+def decimal_in(index: dict[Any, list[etree._Element]], tag: str) -> Decimal | None:
+    """``xs:decimal`` of the first child named ``tag`` of a ``child_index`` (None: absent or not a decimal)."""
+    found = index.get(tag)
+    return None if found is None else decimal_of(string_value(found[0]))
+
+
 def children(el: etree._Element, path: str) -> list[etree._Element]:
     """``el.findall(path)``, walked through the run's child index (the same elements, in the same order)."""
     tags = _child_tags(path)
-    if tags is None:
+    session = ACTIVE.get()
+    if tags is None or session is None:
         return el.findall(clark(path))
-    items = [el]
-    for tag in tags:
-        items = [child for item in items for child in child_elements(item, tag)]
-    return items
+    return _below(session, [el], tags)
 
 
 def _first(el: etree._Element, path: str) -> etree._Element | None:
     """``el.find(path)``: the first element at ``path`` in document order."""
     tags = _child_tags(path)
-    if tags is None:
+    session = ACTIVE.get()
+    if tags is None or session is None:
         return el.find(clark(path))
-    if len(tags) == 1:
-        found = child_elements(el, tags[0])
-        return found[0] if found else None
-    if len(tags) == 2:  # the commonest longer path, without the recursion
-        for child in child_elements(el, tags[0]):
-            found = child_elements(child, tags[1])
-            if found:
-                return found[0]
-        return None
-    return _first_below(el, tags, 0)
+    index = session._children.get(el)  # Session.children, inlined for the commonest case
+    found = (session.children(el) if index is None else index).get(tags[0])
+    if found is not None and len(tags) > 1:
+        found = _below(session, found, tags[1:])
+    return found[0] if found else None
 
 
-def _first_below(el: etree._Element, tags: tuple[str, ...], step: int) -> etree._Element | None:
-    """The first element at the child steps ``tags[step:]`` below ``el``: depth first is document order."""
-    last = step + 1 == len(tags)
-    for child in child_elements(el, tags[step]):
-        found = child if last else _first_below(child, tags, step + 1)
-        if found is not None:
+def _below(session: Session, items: list[etree._Element], tags: tuple[str, ...]) -> list[etree._Element]:
+    """The elements at the child steps ``tags`` below ``items`` (a new list), in document order: taken level
+    by level and parent by parent, as the parents of a level are in document order."""
+    known = session._children
+    for tag in tags:
+        found: list[etree._Element] = []
+        for item in items:
+            index = known.get(item)
+            below = (session.children(item) if index is None else index).get(tag)
+            if below is not None:
+                found += below
+        if not found:
             return found
-    return None
+        items = found
+    return items
 
 
 def descendants(root: etree._Element, tag: str) -> list[etree._Element]:
@@ -156,6 +188,12 @@ def decimal_of(text: str | None) -> Decimal | None:
     """``xs:decimal(text)``: no exponent, no NaN/INF, surrounding whitespace allowed."""
     if text is None:
         return None
+    # Digits, or digits on both sides of one point (``12``, ``12.50``), are almost every amount: such text
+    # passes the pattern unchanged (``isdecimal`` accepts exactly the characters of its ``\d``, Unicode
+    # category Nd), so the pattern is skipped for it.
+    head, point, tail = text.partition(".")
+    if head.isdecimal() and (not point or tail.isdecimal()):
+        return Decimal(text)
     text = text.strip(_XML_SPACE)
     return Decimal(text) if _DECIMAL.fullmatch(text) else None
 
@@ -168,6 +206,9 @@ def double_of(text: str | None) -> float | None:
     """``xs:double(text)``, the cast applied when untyped text meets a number in a comparison."""
     if text is None:
         return None
+    head, point, tail = text.partition(".")
+    if head.isdecimal() and (not point or tail.isdecimal()):  # as in decimal_of
+        return float(text)
     text = text.strip(_XML_SPACE)
     if not _DOUBLE.fullmatch(text):
         return None
@@ -179,17 +220,21 @@ def double_of(text: str | None) -> float | None:
 _EXACT: Final = Context(prec=1000)
 
 
-_P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def exact(test: Callable[_P, _R]) -> Callable[_P, _R]:
+def exact(test: Callable[[etree._Element], _R]) -> Callable[[etree._Element], _R]:
     """Run a rule test with exact decimal arithmetic, as xs:decimal has."""
 
+    # Setting the context itself costs a third of ``localcontext``, which copies it on every call.
     @wraps(test)
-    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with localcontext(_EXACT):
-            return test(*args, **kwargs)
+    def run(el: etree._Element) -> _R:
+        caller = getcontext()
+        setcontext(_EXACT)
+        try:
+            return test(el)
+        finally:
+            setcontext(caller)
 
     return run
 
@@ -202,12 +247,6 @@ def round_half_up(value: Decimal) -> Decimal:
 def round_2(value: Decimal) -> Decimal:
     """The rules' ``round(x * 10 * 10) div 100``."""
     return round_half_up(value * _HUNDRED) / _HUNDRED
-
-
-def decimals_after_point(el: etree._Element, path: str) -> int:
-    """``string-length(substring-after(path, '.'))`` on the first node (whitespace counts)."""
-    text = first_text(el, path)
-    return 0 if text is None else len(text.partition(".")[2])
 
 
 def boolean_values(indicators: Iterable[etree._Element]) -> set[bool]:

@@ -20,12 +20,13 @@ from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
+    child_index,
     children,
+    decimal_in,
     decimal_of,
     descendants,
     double_of,
     exact,
-    first_decimal,
     has,
     is_vat_scheme,
     round_2,
@@ -35,6 +36,22 @@ from validators.rules.en16931_ubl._values import (
 
 FATAL = Flag.FATAL
 _ZERO: Final = Decimal(0)
+
+_LINE_EXTENSION_AMOUNT: Final = CBC + "LineExtensionAmount"
+_TAX_EXCLUSIVE_AMOUNT: Final = CBC + "TaxExclusiveAmount"
+_TAX_INCLUSIVE_AMOUNT: Final = CBC + "TaxInclusiveAmount"
+_ALLOWANCE_TOTAL_AMOUNT: Final = CBC + "AllowanceTotalAmount"
+_CHARGE_TOTAL_AMOUNT: Final = CBC + "ChargeTotalAmount"
+_PREPAID_AMOUNT: Final = CBC + "PrepaidAmount"
+_PAYABLE_ROUNDING_AMOUNT: Final = CBC + "PayableRoundingAmount"
+_PAYABLE_AMOUNT: Final = CBC + "PayableAmount"
+_TAX_AMOUNT: Final = CBC + "TaxAmount"
+_TAXABLE_AMOUNT: Final = CBC + "TaxableAmount"
+_TAX_TOTAL: Final = CAC + "TaxTotal"
+_TAX_SUBTOTAL: Final = CAC + "TaxSubtotal"
+_TAX_CATEGORY: Final = CAC + "TaxCategory"
+_LEGAL_MONETARY_TOTAL: Final = CAC + "LegalMonetaryTotal"
+_DOCUMENT_CURRENCY_CODE: Final = CBC + "DocumentCurrencyCode"
 
 # ISO 3166-1 alpha-2 plus EL (Greece), 1A (Kosovo) and XI (Northern Ireland), as BR-CO-09 accepts them.
 # The rule tests containment in the space-separated list, so a one-letter or empty prefix also passes.
@@ -129,7 +146,7 @@ tot = ctx.totals
 )
 @exact
 def line_total(el: etree._Element) -> bool:
-    stated = first_decimal(el, "cbc:LineExtensionAmount")
+    stated = decimal_in(child_index(el), _LINE_EXTENSION_AMOUNT)
     lines = document(el).lines
     return stated is not None and stated == round_2(_sum([v for line in lines for v in line.net]))
 
@@ -143,7 +160,7 @@ def line_total(el: etree._Element) -> bool:
 )
 @exact
 def allowance_total(el: etree._Element) -> bool:
-    return _document_level_total(el, "cbc:AllowanceTotalAmount", charge=False)
+    return _document_level_total(el, _ALLOWANCE_TOTAL_AMOUNT, charge=False)
 
 
 @tot.check(
@@ -155,19 +172,20 @@ def allowance_total(el: etree._Element) -> bool:
 )
 @exact
 def charge_total(el: etree._Element) -> bool:
-    return _document_level_total(el, "cbc:ChargeTotalAmount", charge=True)
+    return _document_level_total(el, _CHARGE_TOTAL_AMOUNT, charge=True)
 
 
-def _document_level_total(totals: etree._Element, path: str, *, charge: bool) -> bool:
+def _document_level_total(totals: etree._Element, tag: str, *, charge: bool) -> bool:
     parent = totals.getparent()
     siblings = (
         [ac for ac in document(totals).charges if ac.el.getparent() is parent and charge in ac.indicators]
         if parent is not None
         else []
     )
-    if not has(totals, path):
+    stated_at = child_index(totals).get(tag)
+    if stated_at is None:
         return not siblings
-    stated = first_decimal(totals, path)
+    stated = decimal_of(string_value(stated_at[0]))
     return stated is not None and stated == round_2(_sum([v for ac in siblings for v in ac.amounts]))
 
 
@@ -180,22 +198,25 @@ def _document_level_total(totals: etree._Element, path: str, *, charge: bool) ->
 )
 @exact
 def total_without_vat(el: etree._Element) -> bool:
-    without_vat = first_decimal(el, "cbc:TaxExclusiveAmount")
-    lines = first_decimal(el, "cbc:LineExtensionAmount")
+    amounts = child_index(el)
+    without_vat = decimal_in(amounts, _TAX_EXCLUSIVE_AMOUNT)
+    lines = decimal_in(amounts, _LINE_EXTENSION_AMOUNT)
     if without_vat is None or lines is None:
         return False
     expected = lines
-    if has(el, "cbc:ChargeTotalAmount"):
-        charges = first_decimal(el, "cbc:ChargeTotalAmount")
+    charges_given = _CHARGE_TOTAL_AMOUNT in amounts
+    if charges_given:
+        charges = decimal_in(amounts, _CHARGE_TOTAL_AMOUNT)
         if charges is None:
             return False
         expected += charges
-    if has(el, "cbc:AllowanceTotalAmount"):
-        allowances = first_decimal(el, "cbc:AllowanceTotalAmount")
+    allowances_given = _ALLOWANCE_TOTAL_AMOUNT in amounts
+    if allowances_given:
+        allowances = decimal_in(amounts, _ALLOWANCE_TOTAL_AMOUNT)
         if allowances is None:
             return False
         expected -= allowances
-    if not has(el, "cbc:ChargeTotalAmount") and not has(el, "cbc:AllowanceTotalAmount"):
+    if not charges_given and not allowances_given:
         return without_vat == lines  # compared as stated, without rounding
     return without_vat == round_2(expected)
 
@@ -209,15 +230,13 @@ def total_without_vat(el: etree._Element) -> bool:
 )
 @exact
 def total_vat(el: etree._Element) -> bool:
-    subtotals = children(el, "cac:TaxSubtotal")
+    total = child_index(el)
+    subtotals = total.get(_TAX_SUBTOTAL)
     if not subtotals:
         return True
-    stated = first_decimal(el, "cbc:TaxAmount")
+    stated = decimal_in(total, _TAX_AMOUNT)
     amounts = [
-        v
-        for s in subtotals
-        for a in child_elements(s, CBC + "TaxAmount")
-        if (v := decimal_of(string_value(a))) is not None
+        v for s in subtotals for a in child_elements(s, _TAX_AMOUNT) if (v := decimal_of(string_value(a))) is not None
     ]
     return stated is not None and stated == round_2(_sum(amounts))
 
@@ -231,19 +250,21 @@ def total_vat(el: etree._Element) -> bool:
 )
 @exact
 def total_with_vat(el: etree._Element) -> bool:
-    totals = children(el, "cac:LegalMonetaryTotal")
-    for currency in child_elements(el, CBC + "DocumentCurrencyCode"):
+    invoice = child_index(el)
+    totals = invoice.get(_LEGAL_MONETARY_TOTAL, ())
+    for currency in invoice.get(_DOCUMENT_CURRENCY_CODE, ()):
         code = string_value(currency)
         vat = [
             decimal_of(string_value(a))
-            for t in child_elements(el, CAC + "TaxTotal")
-            for a in child_elements(t, CBC + "TaxAmount")
+            for t in invoice.get(_TAX_TOTAL, ())
+            for a in child_elements(t, _TAX_AMOUNT)
             if a.get("currencyID") == code
         ]
         if len(vat) != 1 or vat[0] is None or len(totals) != 1:
             return False
-        with_vat = first_decimal(totals[0], "cbc:TaxInclusiveAmount")
-        without_vat = first_decimal(totals[0], "cbc:TaxExclusiveAmount")
+        amounts = child_index(totals[0])
+        with_vat = decimal_in(amounts, _TAX_INCLUSIVE_AMOUNT)
+        without_vat = decimal_in(amounts, _TAX_EXCLUSIVE_AMOUNT)
         if with_vat is None or without_vat is None or with_vat != round_2(without_vat + vat[0]):
             return False
     return True
@@ -258,13 +279,14 @@ def total_with_vat(el: etree._Element) -> bool:
 )
 @exact
 def amount_due(el: etree._Element) -> bool:
-    due = first_decimal(el, "cbc:PayableAmount")
-    with_vat = first_decimal(el, "cbc:TaxInclusiveAmount")
+    amounts = child_index(el)
+    due = decimal_in(amounts, _PAYABLE_AMOUNT)
+    with_vat = decimal_in(amounts, _TAX_INCLUSIVE_AMOUNT)
     if due is None or with_vat is None:
         return False
-    paid_given, rounding_given = has(el, "cbc:PrepaidAmount"), has(el, "cbc:PayableRoundingAmount")
-    paid = first_decimal(el, "cbc:PrepaidAmount") if paid_given else _ZERO
-    rounding = first_decimal(el, "cbc:PayableRoundingAmount") if rounding_given else _ZERO
+    paid_given, rounding_given = _PREPAID_AMOUNT in amounts, _PAYABLE_ROUNDING_AMOUNT in amounts
+    paid = decimal_in(amounts, _PREPAID_AMOUNT) if paid_given else _ZERO
+    rounding = decimal_in(amounts, _PAYABLE_ROUNDING_AMOUNT) if rounding_given else _ZERO
     if paid is None or rounding is None:
         return False
     # Without a rounding amount the due amount is compared as stated; with one, both sides are rounded.
@@ -283,8 +305,9 @@ def amount_due(el: etree._Element) -> bool:
 @exact
 def category_tax_amount(el: etree._Element) -> bool:
     category_of = document(el).category_of
-    percents = [p for c in child_elements(el, CAC + "TaxCategory") if (k := category_of[c]).vat for p in k.percents]
-    tax = first_decimal(el, "cbc:TaxAmount")
+    subtotal = child_index(el)
+    percents = [p for c in subtotal.get(_TAX_CATEGORY, ()) if (k := category_of[c]).vat for p in k.percents]
+    tax = decimal_in(subtotal, _TAX_AMOUNT)
     if tax is None:
         return False
     if not percents:
@@ -294,7 +317,7 @@ def category_tax_amount(el: etree._Element) -> bool:
         return False
     if round_half_up(rate) == 0:
         return round_half_up(tax) == 0
-    taxable = first_decimal(el, "cbc:TaxableAmount")
+    taxable = decimal_in(subtotal, _TAXABLE_AMOUNT)
     if taxable is None:
         return False
     # The official rule tolerates one unit either way (it compares absolute values).

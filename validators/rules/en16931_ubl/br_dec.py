@@ -6,14 +6,12 @@ spaces count too; an absent amount passes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from lxml import etree
 
 from validators.rules._engine import Context, Flag, Test
 from validators.rules._session import child_elements
 from validators.rules.en16931_ubl._patterns import ctx
-from validators.rules.en16931_ubl._values import CAC, CBC, decimals_after_point, descendants, string_value
+from validators.rules.en16931_ubl._values import CAC, CBC, child_index, clark, descendants, string_value
 
 FATAL = Flag.FATAL
 
@@ -154,8 +152,11 @@ _AMOUNTS: tuple[tuple[Context, str, str, str, str, str], ...] = (
 
 
 def _at_most_two(path: str) -> Test:
+    tag = clark(path)  # every path of the list is one child step
+
     def test(el: etree._Element) -> bool:
-        return decimals_after_point(el, path) <= 2
+        found = child_index(el).get(tag)
+        return found is None or len(string_value(found[0]).partition(".")[2]) <= 2
 
     return test
 
@@ -170,8 +171,9 @@ for _context, _rule, _path, _term, _en, _de in _AMOUNTS:
     )(_at_most_two(_path))
 
 
-def _own_currency_tax_amounts(root: etree._Element, currency_child: str) -> Iterator[etree._Element]:
-    """``//cac:TaxTotal/cbc:TaxAmount[@currencyID = <child>]``, the child read relative to the amount.
+def _decimals_of_first_own_currency_tax_amount(root: etree._Element, currency_child: str) -> int:
+    """Decimals of the first ``//cac:TaxTotal/cbc:TaxAmount[@currencyID = <child>]``, the child read relative
+    to the amount (0 when there is none).
 
     As written, the official BR-DEC-13/15 compare each amount's currency with a child element of the
     amount itself, which a UBL amount never has; the rules therefore hold for every schema-valid invoice.
@@ -182,12 +184,8 @@ def _own_currency_tax_amounts(root: etree._Element, currency_child: str) -> Iter
             if currency is not None and any(
                 string_value(c) == currency for c in child_elements(amount, currency_child)
             ):
-                yield amount
-
-
-def _decimals_of_first(amounts: Iterator[etree._Element]) -> int:
-    first = next(amounts, None)
-    return 0 if first is None else len(string_value(first).partition(".")[2])
+                return len(string_value(amount).partition(".")[2])
+    return 0
 
 
 @ctx.invoice.check(
@@ -198,7 +196,7 @@ def _decimals_of_first(amounts: Iterator[etree._Element]) -> int:
     de="Umsatzsteuergesamtbetrag: höchstens zwei Nachkommastellen.",
 )
 def total_vat_decimals(el: etree._Element) -> bool:
-    return _decimals_of_first(_own_currency_tax_amounts(el, CBC + "DocumentCurrencyCode")) <= 2
+    return _decimals_of_first_own_currency_tax_amount(el, CBC + "DocumentCurrencyCode") <= 2
 
 
 @ctx.invoice.check(
@@ -209,4 +207,4 @@ def total_vat_decimals(el: etree._Element) -> bool:
     de="Umsatzsteuergesamtbetrag in Steuerwährung: höchstens zwei Nachkommastellen.",
 )
 def accounting_vat_decimals(el: etree._Element) -> bool:
-    return _decimals_of_first(_own_currency_tax_amounts(el, CBC + "TaxCurrencyCode")) <= 2
+    return _decimals_of_first_own_currency_tax_amount(el, CBC + "TaxCurrencyCode") <= 2

@@ -6,6 +6,8 @@ The 1.3.15 artefacts check "at most one payment card / mandate" as syntax rules 
 
 from __future__ import annotations
 
+from typing import Final
+
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
@@ -14,9 +16,11 @@ from validators.rules.en16931_ubl._patterns import ctx
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
+    child_index,
     children,
     descendants,
     double_of,
+    first_text,
     has,
     is_vat_scheme,
     normalized,
@@ -27,19 +31,49 @@ from validators.rules.en16931_ubl._values import (
 from validators.rules.syntax._codelists import CODE_LIST_TEXT
 
 FATAL = Flag.FATAL
+_XML_SPACE: Final = " \t\r\n"
+
+_ID: Final = CBC + "ID"
+_CUSTOMIZATION_ID: Final = CBC + "CustomizationID"
+_ISSUE_DATE: Final = CBC + "IssueDate"
+_INVOICE_TYPE_CODE: Final = CBC + "InvoiceTypeCode"
+_CREDIT_NOTE_TYPE_CODE: Final = CBC + "CreditNoteTypeCode"
+_DOCUMENT_CURRENCY_CODE: Final = CBC + "DocumentCurrencyCode"
+_INVOICE_LINE: Final = CAC + "InvoiceLine"
+_CREDIT_NOTE_LINE: Final = CAC + "CreditNoteLine"
+_LINE_EXTENSION_AMOUNT: Final = CBC + "LineExtensionAmount"
+_TAX_EXCLUSIVE_AMOUNT: Final = CBC + "TaxExclusiveAmount"
+_TAX_INCLUSIVE_AMOUNT: Final = CBC + "TaxInclusiveAmount"
+_PAYABLE_AMOUNT: Final = CBC + "PayableAmount"
+_TAXABLE_AMOUNT: Final = CBC + "TaxableAmount"
+_TAX_AMOUNT: Final = CBC + "TaxAmount"
+_INVOICED_QUANTITY: Final = CBC + "InvoicedQuantity"
+_CREDITED_QUANTITY: Final = CBC + "CreditedQuantity"
 
 
 def _filled(el: etree._Element, path: str) -> bool:
-    return normalized_first(el, path) != ""
+    """``normalize-space(path) != ''`` on the first node at ``path``: it has some non-blank text."""
+    text = first_text(el, path)
+    return text is not None and text.strip(_XML_SPACE) != ""
+
+
+def _filled_child(el: etree._Element, tag: str) -> bool:
+    """``_filled`` for the first child named ``tag``."""
+    found = child_index(el).get(tag)
+    return found is not None and string_value(found[0]).strip(_XML_SPACE) != ""
 
 
 def _reason_given(el: etree._Element) -> bool:
     return has(el, "cbc:AllowanceChargeReason") or has(el, "cbc:AllowanceChargeReasonCode")
 
 
-def _not_negative(el: etree._Element, path: str) -> bool:
-    """``(path) >= 0``: some value at path, read as xs:double, is at least zero."""
-    return any((v := double_of(string_value(n))) is not None and v >= 0 for n in children(el, path))
+def _not_negative(values: list[etree._Element]) -> bool:
+    """``(path) >= 0`` on the nodes at a path: some value, read as xs:double, is at least zero."""
+    for node in values:
+        value = double_of(string_value(node))
+        if value is not None and value >= 0:
+            return True
+    return False
 
 
 def _vat_categories(el: etree._Element) -> list[etree._Element]:
@@ -67,24 +101,24 @@ inv = ctx.invoice
     de="Die Spezifikationskennung fehlt.",
 )
 def specification_identifier(el: etree._Element) -> bool:
-    return _filled(el, "cbc:CustomizationID")
+    return _filled_child(el, _CUSTOMIZATION_ID)
 
 
 @inv.check("BR-02", FATAL, terms=("BT-1",), en="The Invoice number is missing.", de="Die Rechnungsnummer fehlt.")
 def invoice_number(el: etree._Element) -> bool:
-    return _filled(el, "cbc:ID")
+    return _filled_child(el, _ID)
 
 
 @inv.check("BR-03", FATAL, terms=("BT-2",), en="The Invoice issue date is missing.", de="Das Rechnungsdatum fehlt.")
 def issue_date(el: etree._Element) -> bool:
-    return _filled(el, "cbc:IssueDate")
+    return _filled_child(el, _ISSUE_DATE)
 
 
 @inv.check(
     "BR-04", FATAL, terms=("BT-3",), en="The Invoice type code is missing.", de="Der Code für den Rechnungstyp fehlt."
 )
 def type_code(el: etree._Element) -> bool:
-    return _filled(el, "cbc:InvoiceTypeCode") or _filled(el, "cbc:CreditNoteTypeCode")
+    return _filled_child(el, _INVOICE_TYPE_CODE) or _filled_child(el, _CREDIT_NOTE_TYPE_CODE)
 
 
 @inv.check(
@@ -95,7 +129,7 @@ def type_code(el: etree._Element) -> bool:
     de="Der Code für die Rechnungswährung fehlt.",
 )
 def currency_code(el: etree._Element) -> bool:
-    return _filled(el, "cbc:DocumentCurrencyCode")
+    return _filled_child(el, _DOCUMENT_CURRENCY_CODE)
 
 
 @inv.check("BR-06", FATAL, terms=("BT-27",), en="The Seller name is missing.", de="Der Name des Verkäufers fehlt.")
@@ -138,7 +172,8 @@ def buyer_address(el: etree._Element) -> bool:
     de="Eine Rechnung braucht mindestens eine Rechnungsposition.",
 )
 def has_line(el: etree._Element) -> bool:
-    return has(el, "cac:InvoiceLine") or has(el, "cac:CreditNoteLine")
+    invoice = child_index(el)
+    return _INVOICE_LINE in invoice or _CREDIT_NOTE_LINE in invoice
 
 
 @inv.check(
@@ -195,7 +230,7 @@ def payee_name(el: etree._Element) -> bool:
     if not names:
         return False
     parent = el.getparent()
-    seller = parent.findall(f"{CAC}AccountingSupplierParty/{CAC}Party") if parent is not None else []
+    seller = children(parent, "cac:AccountingSupplierParty/cac:Party") if parent is not None else []
     seller_names = {string_value(n) for p in seller for n in children(p, "cac:PartyName/cbc:Name")}
     seller_ids = {string_value(n) for p in seller for n in children(p, "cac:PartyIdentification/cbc:ID")}
     payee_ids = {string_value(n) for n in children(el, "cac:PartyIdentification/cbc:ID")}
@@ -299,7 +334,7 @@ tot = ctx.totals
     de="Die Summe der Nettobeträge der Rechnungspositionen fehlt.",
 )
 def line_total_present(el: etree._Element) -> bool:
-    return has(el, "cbc:LineExtensionAmount")
+    return _LINE_EXTENSION_AMOUNT in child_index(el)
 
 
 @tot.check(
@@ -310,7 +345,7 @@ def line_total_present(el: etree._Element) -> bool:
     de="Der Rechnungsgesamtbetrag ohne Umsatzsteuer fehlt.",
 )
 def total_without_vat_present(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxExclusiveAmount")
+    return _TAX_EXCLUSIVE_AMOUNT in child_index(el)
 
 
 @tot.check(
@@ -321,7 +356,7 @@ def total_without_vat_present(el: etree._Element) -> bool:
     de="Der Rechnungsgesamtbetrag einschließlich Umsatzsteuer fehlt.",
 )
 def total_with_vat_present(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxInclusiveAmount")
+    return _TAX_INCLUSIVE_AMOUNT in child_index(el)
 
 
 @tot.check(
@@ -332,7 +367,7 @@ def total_with_vat_present(el: etree._Element) -> bool:
     de="Der fällige Zahlungsbetrag fehlt.",
 )
 def amount_due_present(el: etree._Element) -> bool:
-    return has(el, "cbc:PayableAmount")
+    return _PAYABLE_AMOUNT in child_index(el)
 
 
 # --- lines --------------------------------------------------------------------------------------------
@@ -348,7 +383,7 @@ line = ctx.line
     de="Die Kennung der Rechnungsposition fehlt.",
 )
 def line_id(el: etree._Element) -> bool:
-    return _filled(el, "cbc:ID")
+    return _filled_child(el, _ID)
 
 
 @line.check(
@@ -359,7 +394,8 @@ def line_id(el: etree._Element) -> bool:
     de="Die in Rechnung gestellte Menge fehlt.",
 )
 def line_quantity(el: etree._Element) -> bool:
-    return has(el, "cbc:InvoicedQuantity") or has(el, "cbc:CreditedQuantity")
+    line = child_index(el)
+    return _INVOICED_QUANTITY in line or _CREDITED_QUANTITY in line
 
 
 @line.check(
@@ -370,8 +406,9 @@ def line_quantity(el: etree._Element) -> bool:
     de="Die Maßeinheit der in Rechnung gestellten Menge fehlt.",
 )
 def line_unit(el: etree._Element) -> bool:
-    return any(q.get("unitCode") is not None for q in children(el, "cbc:InvoicedQuantity")) or any(
-        q.get("unitCode") is not None for q in children(el, "cbc:CreditedQuantity")
+    line = child_index(el)
+    return any(q.get("unitCode") is not None for q in line.get(_INVOICED_QUANTITY, ())) or any(
+        q.get("unitCode") is not None for q in line.get(_CREDITED_QUANTITY, ())
     )
 
 
@@ -383,7 +420,7 @@ def line_unit(el: etree._Element) -> bool:
     de="Der Nettobetrag der Rechnungsposition fehlt.",
 )
 def line_net_amount(el: etree._Element) -> bool:
-    return has(el, "cbc:LineExtensionAmount")
+    return _LINE_EXTENSION_AMOUNT in child_index(el)
 
 
 @line.check("BR-25", FATAL, terms=("BT-153",), en="The Item name is missing.", de="Der Artikelname fehlt.")
@@ -406,7 +443,7 @@ def net_price_present(el: etree._Element) -> bool:
     de="Der Nettopreis des Artikels darf nicht negativ sein.",
 )
 def net_price_not_negative(el: etree._Element) -> bool:
-    return _not_negative(el, "cac:Price/cbc:PriceAmount")
+    return _not_negative(children(el, "cac:Price/cbc:PriceAmount"))
 
 
 @line.check(
@@ -417,8 +454,8 @@ def net_price_not_negative(el: etree._Element) -> bool:
     de="Der Bruttopreis des Artikels darf nicht negativ sein.",
 )
 def gross_price_not_negative(el: etree._Element) -> bool:
-    path = "cac:Price/cac:AllowanceCharge/cbc:BaseAmount"
-    return not has(el, path) or _not_negative(el, path)
+    base_amounts = children(el, "cac:Price/cac:AllowanceCharge/cbc:BaseAmount")
+    return not base_amounts or _not_negative(base_amounts)
 
 
 @ctx.invoice_period.check(
@@ -572,7 +609,7 @@ vat = ctx.vat_breakdown
     de="Der Steuerbasisbetrag der Umsatzsteuerkategorie fehlt.",
 )
 def taxable_amount(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxableAmount")
+    return _TAXABLE_AMOUNT in child_index(el)
 
 
 @vat.check(
@@ -583,7 +620,7 @@ def taxable_amount(el: etree._Element) -> bool:
     de="Der Steuerbetrag der Umsatzsteuerkategorie fehlt.",
 )
 def tax_amount(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxAmount")
+    return _TAX_AMOUNT in child_index(el)
 
 
 @vat.check(
@@ -645,7 +682,7 @@ def credit_transfer_account(el: etree._Element) -> bool:
     de="Die Kennung des Zahlungskontos der Überweisung fehlt.",
 )
 def payment_account_id(el: etree._Element) -> bool:
-    return _filled(el, "cbc:ID")
+    return _filled_child(el, _ID)
 
 
 @ctx.card_number.check(
@@ -670,7 +707,7 @@ def card_number_masked(el: etree._Element) -> bool:
     de="Die Kennung der rechnungsbegründenden Unterlage fehlt.",
 )
 def supporting_document_id(el: etree._Element) -> bool:
-    return _filled(el, "cbc:ID")
+    return _filled_child(el, _ID)
 
 
 @ctx.item_attribute.check(

@@ -19,26 +19,32 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag, Test
-from validators.rules._session import child_elements, first_child
-from validators.rules.en16931_ubl._document import Category, Charge, Codes, Document, Line, document
+from validators.rules._session import child_elements
+from validators.rules.en16931_ubl._document import Category, Charge, Document, Line, document
 from validators.rules.en16931_ubl._patterns import VAT_CATEGORIES, ctx
 from validators.rules.en16931_ubl._values import (
     CAC,
     CBC,
+    child_index,
+    decimal_in,
     decimal_of,
     descendants,
     double_of,
     exact,
-    first_decimal,
     first_text,
-    has,
     round_2,
     string_value,
+    text_in,
 )
 
 FATAL = Flag.FATAL
 _ZERO: Final = Decimal(0)
 _ONE: Final = 1.0
+_PERCENT: Final = CBC + "Percent"
+_TAX_AMOUNT: Final = CBC + "TaxAmount"
+_TAXABLE_AMOUNT: Final = CBC + "TaxableAmount"
+_TAX_EXEMPTION_REASON: Final = CBC + "TaxExemptionReason"
+_TAX_EXEMPTION_REASON_CODE: Final = CBC + "TaxExemptionReasonCode"
 
 
 @dataclass(frozen=True)
@@ -79,15 +85,15 @@ _RATED: Final = ("S", "L", "M")
 def _in_breakdown_once(code: str) -> Test:
     def test(el: etree._Element) -> bool:
         d = document(el)
-        used = code in d.codes("tax categories and lines").vat_normalized
-        return not used or d.codes("breakdown").vat_normalized.get(code, 0) == 1
+        used = code in d.codes["tax categories and lines"].vat_normalized
+        return not used or d.breakdown_count(code) == 1
 
     return test
 
 
 def _standard_in_breakdown(el: etree._Element) -> bool:
     d = document(el)
-    return ("S" in d.codes("charges and lines").coded) == ("S" in d.codes("breakdown").coded)
+    return ("S" in d.codes["charges and lines"].coded) == ("S" in d.codes["breakdown"].coded)
 
 
 def _listed_if_used(code: str) -> Test:
@@ -95,8 +101,8 @@ def _listed_if_used(code: str) -> Test:
 
     def test(el: etree._Element) -> bool:
         d = document(el)
-        breakdown = d.codes("breakdown")
-        if code in d.codes("charges and lines").vat_coded:
+        breakdown = d.codes["breakdown"]
+        if code in d.codes["charges and lines"].vat_coded:
             # IGIC compares the written code in any scheme, IPSI the written code in the VAT scheme.
             return code in (breakdown.ids if code == "L" else breakdown.vat_ids)
         return code not in breakdown.vat_coded
@@ -125,22 +131,20 @@ _PARTIES: Final[dict[str, Callable[[Document], bool]]] = {
 }
 
 
-def _parties_for(
-    code: str,
-    where: str,
-    used: Callable[[Codes], bool],
-    guard: Callable[[Codes], bool] | None = None,
-) -> Test:
-    """``(exists(used) and parties) or not(exists(guard))`` over the categories of ``where``; guard defaults to used."""
+def _parties_for(code: str, where: str, used: str, guard: str | None = None) -> Test:
+    """``(exists(used) and parties) or not(exists(guard))`` over the categories of ``where``; guard defaults to used.
+
+    ``used`` and ``guard`` name the set of ``Codes`` the code must be in ("vat_coded", "coded", "vat_ids").
+    """
     parties = _PARTIES[code]
     guard = guard or used
 
     def test(el: etree._Element) -> bool:
         d = document(el)
-        codes = d.codes(where)
-        if not guard(codes):
+        codes = d.codes[where]
+        if code not in getattr(codes, guard):
             return True
-        return used(codes) and parties(d)
+        return code in getattr(codes, used) and parties(d)
 
     return test
 
@@ -173,20 +177,29 @@ _PARTIES_TEXT: Final = {
 
 
 def _rate_positive(el: etree._Element) -> bool:
-    return any((v := double_of(string_value(p))) is not None and v > 0 for p in child_elements(el, CBC + "Percent"))
+    for percent in child_elements(el, _PERCENT):
+        rate = double_of(string_value(percent))
+        if rate is not None and rate > 0:
+            return True
+    return False
 
 
 def _rate_not_negative(el: etree._Element) -> bool:
-    return any((v := double_of(string_value(p))) is not None and v >= 0 for p in child_elements(el, CBC + "Percent"))
+    for percent in child_elements(el, _PERCENT):
+        rate = double_of(string_value(percent))
+        if rate is not None and rate >= 0:
+            return True
+    return False
 
 
 def _rate_zero(el: etree._Element) -> bool:
-    rate = first_decimal(el, "cbc:Percent")
+    percents = child_elements(el, _PERCENT)
+    rate = decimal_of(string_value(percents[0])) if percents else None
     return rate is not None and rate == 0
 
 
 def _no_rate(el: etree._Element) -> bool:
-    return first_child(el, CBC + "Percent") is None
+    return not child_elements(el, _PERCENT)
 
 
 _RATE_TESTS: Final[dict[str, tuple[Test, str, str]]] = {
@@ -203,29 +216,34 @@ _ZERO_RATE: Final = (_rate_zero, "zero", "null")
 
 def _net_of(lines: list[Line], charges: list[Charge], credit_note: bool) -> Decimal:
     """Line net amounts plus charges minus allowances (document level), of the lines and charges of a category."""
-
-    def amounts(charge: bool) -> Decimal:
-        return sum((v for ac in charges if ac.document_level and charge in ac.indicators for v in ac.amounts), _ZERO)
-
-    net = sum((v for line in lines if line.document_level and line.credit_note == credit_note for v in line.net), _ZERO)
-    return net + amounts(True) - amounts(False)
+    net = _ZERO
+    for line in lines:
+        if line.document_level and line.credit_note == credit_note:
+            for value in line.net:
+                net += value
+    charged = allowed = _ZERO
+    for ac in charges:
+        if ac.document_level:
+            if True in ac.indicators:
+                for value in ac.amounts:
+                    charged += value
+            if False in ac.indicators:
+                for value in ac.amounts:
+                    allowed += value
+    return net + charged - allowed
 
 
 def _taxable_adds_up(code: str) -> Test:
     """Exact: taxable amount = Σ lines + Σ charges − Σ allowances of the category, whatever their rate."""
 
-    def matches(categories: list[Category]) -> bool:
-        return any(c.code == code for c in categories)
-
     @exact
     def test(el: etree._Element) -> bool:
         subtotal = el.getparent()
-        taxable = first_decimal(subtotal, "cbc:TaxableAmount") if subtotal is not None else None
+        taxable = decimal_in(child_index(subtotal), _TAXABLE_AMOUNT) if subtotal is not None else None
         if taxable is None:
             return False
         d = document(el)
-        lines = [line for line in d.lines if matches(line.categories)]
-        charges = [ac for ac in d.charges if matches(ac.categories)]
+        lines, charges = d.coded(code)
         return (d.has_invoice_line and taxable == _net_of(lines, charges, False)) or (
             d.has_credit_note_line and taxable == _net_of(lines, charges, True)
         )
@@ -238,33 +256,49 @@ def _taxable_adds_up_per_rate(code: str) -> Test:
 
     @exact
     def test(el: etree._Element) -> bool:
-        percents = list(child_elements(el, CBC + "Percent"))
+        percents = child_elements(el, _PERCENT)
         if not percents:
             return True
         rate = decimal_of(string_value(percents[0]))
         subtotal = el.getparent()
-        taxable = double_of(first_text(subtotal, "cbc:TaxableAmount")) if subtotal is not None else None
+        taxable = double_of(text_in(child_index(subtotal), _TAXABLE_AMOUNT)) if subtotal is not None else None
         if rate is None or taxable is None or not math.isfinite(taxable):
             return False
         # The official test subtracts/adds 1 in double precision before converting back to decimal.
-        low, high = Decimal(taxable - _ONE), Decimal(taxable + _ONE)
+        low, high = taxable - _ONE, taxable + _ONE
 
-        def matches(categories: list[Category]) -> bool:
-            return any(c.code == code for c in categories) and any(c.rated(rate) for c in categories)
+        def rated(categories: list[Category]) -> bool:
+            return any(rate in c.percents for c in categories)
 
         d = document(el)
-        lines = [line for line in d.lines if matches(line.categories)]
-        charges = [ac for ac in d.charges if matches(ac.categories)]
+        coded_lines, coded_charges = d.coded(code)
+        lines = [line for line in coded_lines if rated(line.categories)]
+        charges = [ac for ac in coded_charges if rated(ac.categories)]
         for credit_note in (False, True):
             if code == "S":
                 present = any(line.credit_note == credit_note for line in lines) or bool(charges)
             else:
                 present = d.has_credit_note_line if credit_note else d.has_invoice_line
-            if present and low < _net_of(lines, charges, credit_note) < high:
+            if present and _between(low, _net_of(lines, charges, credit_note), high):
                 return True
         return False
 
     return test
+
+
+def _between(low: float, value: Decimal, high: float) -> bool:
+    """``xs:decimal(low) < value < xs:decimal(high)``, exactly.
+
+    Converting a double to a decimal costs three times converting the decimal to the nearest double.
+    Rounding to nearest keeps order and the bounds are doubles, so where the nearest double is strictly
+    inside or outside the bounds, so is the value; only a tie needs the exact comparison.
+    """
+    nearest = float(value)
+    if low < nearest < high:
+        return True
+    if nearest < low or nearest > high:
+        return False
+    return Decimal(low) < value < Decimal(high)
 
 
 # --- -09: the breakdown's tax amount ---------------------------------------------------------------------
@@ -275,8 +309,10 @@ def _tax_is_rate_of_taxable(el: etree._Element) -> bool:
     subtotal = el.getparent()
     if subtotal is None:
         return False
-    tax, taxable = first_decimal(subtotal, "cbc:TaxAmount"), first_decimal(subtotal, "cbc:TaxableAmount")
-    rate = first_decimal(el, "cbc:Percent")
+    amounts = child_index(subtotal)
+    tax, taxable = decimal_in(amounts, _TAX_AMOUNT), decimal_in(amounts, _TAXABLE_AMOUNT)
+    percents = child_elements(el, _PERCENT)
+    rate = decimal_of(string_value(percents[0])) if percents else None
     if tax is None or taxable is None or rate is None:
         return False
     expected = round_2(abs(taxable) * (rate / 100))
@@ -285,7 +321,7 @@ def _tax_is_rate_of_taxable(el: etree._Element) -> bool:
 
 def _tax_is_zero(el: etree._Element) -> bool:
     subtotal = el.getparent()
-    tax = first_decimal(subtotal, "cbc:TaxAmount") if subtotal is not None else None
+    tax = decimal_in(child_index(subtotal), _TAX_AMOUNT) if subtotal is not None else None
     return tax is not None and tax == 0
 
 
@@ -293,7 +329,8 @@ def _tax_is_zero(el: etree._Element) -> bool:
 
 
 def _exemption_given(el: etree._Element) -> bool:
-    return has(el, "cbc:TaxExemptionReason") or has(el, "cbc:TaxExemptionReasonCode")
+    category = child_index(el)
+    return _TAX_EXEMPTION_REASON in category or _TAX_EXEMPTION_REASON_CODE in category
 
 
 def _no_exemption(el: etree._Element) -> bool:
@@ -330,29 +367,23 @@ def _register(kind: _Kind) -> None:
     # -02/-03/-04
     need, need_de = _PARTIES_TEXT.get(code, _PARTIES_TEXT["S"])
 
-    def vat_coded(codes: Codes) -> bool:
-        return code in codes.vat_coded
-
-    def written(codes: Codes) -> bool:
-        return code in codes.coded
-
     if code == "S":
         # The line rule's "not used" half ignores the scheme: a non-VAT "S" line category needs the identifier too.
-        line_test = _parties_for(code, "lines", vat_coded, guard=written)
+        line_test = _parties_for(code, "lines", "vat_coded", guard="coded")
     else:
-        line_test = _parties_for(code, "lines", vat_coded)
+        line_test = _parties_for(code, "lines", "vat_coded")
     if code == "G":
-        allowance_test = _parties_for(code, "allowances", written, guard=vat_coded)
-        charge_test = _parties_for(code, "charges", written, guard=vat_coded)
+        allowance_test = _parties_for(code, "allowances", "coded", guard="vat_coded")
+        charge_test = _parties_for(code, "charges", "coded", guard="vat_coded")
     elif code == "O":
-        allowance_test = _parties_for(code, "document allowances", vat_coded)
-        charge_test = _parties_for(code, "document charges", vat_coded)
+        allowance_test = _parties_for(code, "document allowances", "vat_coded")
+        charge_test = _parties_for(code, "document charges", "vat_coded")
     elif code == "L":
-        allowance_test = _parties_for(code, "allowances", vat_coded)
-        charge_test = _parties_for(code, "charges", vat_coded, guard=lambda codes: "L" in codes.vat_ids)
+        allowance_test = _parties_for(code, "allowances", "vat_coded")
+        charge_test = _parties_for(code, "charges", "vat_coded", guard="vat_ids")
     else:
-        allowance_test = _parties_for(code, "allowances", vat_coded)
-        charge_test = _parties_for(code, "charges", vat_coded)
+        allowance_test = _parties_for(code, "allowances", "vat_coded")
+        charge_test = _parties_for(code, "charges", "vat_coded")
     for suffix, what, what_de, test, term in (
         ("02", "an Invoice line", "eine Rechnungsposition", line_test, "BT-151"),
         ("03", "a Document level allowance", "einen Nachlass auf Dokumentenebene", allowance_test, "BT-95"),
@@ -422,7 +453,7 @@ for _code in ("AE", "E", "G", "K", "L", "M", "O", "S", "Z"):
 
 
 def _has_intra_community_breakdown(d: Document) -> bool:
-    return "K" in d.codes("breakdown").vat_normalized
+    return "K" in d.codes["breakdown"].vat_normalized
 
 
 @ctx.invoice.check(
@@ -461,9 +492,9 @@ def intra_community_delivery_country(el: etree._Element) -> bool:
 def _only_not_subject(where: str) -> Test:
     def test(el: etree._Element) -> bool:
         d = document(el)
-        if "O" not in d.codes("breakdown").vat_normalized:
+        if "O" not in d.codes["breakdown"].vat_normalized:
             return True
-        return d.codes(where).vat_coded <= _NOT_SUBJECT
+        return d.codes[where].vat_coded <= _NOT_SUBJECT
 
     return test
 
@@ -496,7 +527,7 @@ for _rule, _what, _what_de, _where in (
     de="Eine Rechnung mit Split Payment muss eine italienische Inlandsrechnung sein.",
 )
 def split_payment_domestic(el: etree._Element) -> bool:
-    if "B" not in document(el).codes("tax categories and lines").ids:
+    if "B" not in document(el).codes["tax categories and lines"].ids:
         return True
     return all(string_value(code) == "IT" for code in descendants(el, CBC + "IdentificationCode"))
 
@@ -510,12 +541,10 @@ def split_payment_domestic(el: etree._Element) -> bool:
 )
 def split_payment_not_standard(el: etree._Element) -> bool:
     d = document(el)
-    used = d.codes("top-level charges and lines").ids
-
-    def uses(code: str, breakdown: bool) -> bool:
-        return breakdown or code in used
-
-    split = uses("B", "B" in d.codes("breakdown").ids)
+    used = d.codes["top-level charges and lines"].ids
+    split = "B" in d.codes["breakdown"].ids or "B" in used
+    if not split:
+        return True
     # As written, the standard-rate side reads an id directly under TaxSubtotal, which UBL does not have.
     standard_breakdown = any(
         string_value(i) == "S"
@@ -523,4 +552,4 @@ def split_payment_not_standard(el: etree._Element) -> bool:
         for s in child_elements(t, CAC + "TaxSubtotal")
         for i in child_elements(s, CBC + "ID")
     )
-    return not split or not uses("S", standard_breakdown)
+    return not (standard_breakdown or "S" in used)
