@@ -12,12 +12,12 @@ official order, because within a pattern the first matching context claims the n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Final
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import child_elements
+from validators.rules._session import ACTIVE, child_elements
 from validators.rules._xpath import XPaths
 from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 
@@ -42,8 +42,16 @@ __all__ = [
     "XR_CIUS_ID",
     "XR_CVD_ID",
     "XR_EXTENSION_ID",
+    "Children",
+    "cii_nodes",
+    "cii_steps",
+    "document_fact",
     "gated",
+    "reader",
     "ubl_nodes",
+    "ubl_steps",
+    "walk",
+    "walk_on",
 ]
 
 # Compiled-once relative paths for the rule tests (faster than ElementPath for multi-step paths).
@@ -65,6 +73,105 @@ def _child_tags(path: str, namespaces: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def _steps(path: str, namespaces: Mapping[str, str]) -> tuple[str, ...]:
+    tags = _child_tags(path, namespaces)
+    if not tags:
+        raise ValueError(f"not a path of child steps: {path}")
+    return tags
+
+
+def ubl_steps(path: str) -> tuple[str, ...]:
+    """The Clark names of a UBL path of child steps, for ``walk``; made once, where the rule is defined."""
+    return _steps(path, XRECHNUNG_UBL.namespaces)
+
+
+def cii_steps(path: str) -> tuple[str, ...]:
+    """The Clark names of a CII path of child steps, for ``walk``; made once, where the rule is defined."""
+    return _steps(path, XRECHNUNG_CII.namespaces)
+
+
+Children = dict[Any, list[etree._Element]]
+_NONE: Final[list[etree._Element]] = []
+
+
+def _read_children(el: etree._Element) -> Children:
+    """The element children of ``el`` by tag, as the session indexes them (outside a run)."""
+    found: Children = {}
+    for child in el.iterchildren(etree.Element):
+        found.setdefault(child.tag, []).append(child)
+    return found
+
+
+def reader() -> Callable[[etree._Element], Children]:
+    """The children of an element by tag (lists not to be changed): the session's index in a run.
+
+    A test that reads several children of one element asks for them once and picks them by tag.
+    """
+    session = ACTIVE.get()
+    return _read_children if session is None else session.children
+
+
+def walk(node: etree._Element, tags: tuple[str, ...]) -> list[etree._Element]:
+    """The elements the child steps ``tags`` (see ``ubl_steps``, ``cii_steps``) select from ``node``.
+
+    In document order; the list must not be changed. One look-up in the session's child index per step.
+    """
+    session = ACTIVE.get()
+    if session is None:
+        return walk_on(_read_children, [node], tags)
+    # Session.children, inlined (as _xpath does): the rules' paths are walked a few hundred times per document.
+    index = session._children
+    found = index.get(node)
+    if found is None:
+        found = session.children(node)
+    items = found.get(tags[0], _NONE)
+    if len(tags) == 1:
+        return items
+    for tag in tags[1:]:
+        if len(items) == 1:  # the common case, without building a list
+            item = items[0]
+            found = index.get(item)
+            if found is None:
+                found = session.children(item)
+            items = found.get(tag, _NONE)
+        elif not items:
+            break
+        else:
+            items = [child for item in items for child in session.children(item).get(tag, _NONE)]
+    return items
+
+
+def walk_on(
+    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
+) -> list[etree._Element]:
+    """``walk`` continued from ``items`` with the ``reader`` ``children``; the list must not be changed."""
+    for tag in tags:
+        if len(items) == 1:
+            items = children(items[0]).get(tag, _NONE)
+        elif not items:
+            break
+        else:
+            items = [child for item in items for child in children(item).get(tag, _NONE)]
+    return items
+
+
+_T = TypeVar("_T")
+_MISSING: Final = object()
+
+
+def document_fact(node: etree._Element, key: Hashable, compute: Callable[[etree._Element], _T]) -> _T:
+    """``compute(node)`` once per check of ``node``'s document (a global variable of the stylesheet, say);
+    outside a run of that document, every time. ``_session.per_check`` without a closure per call."""
+    session = ACTIVE.get()
+    if session is None or session.root is not node.getroottree().getroot():
+        return compute(node)
+    memo = session.memo
+    found = memo.get(key, _MISSING)
+    if found is _MISSING:
+        found = memo[key] = compute(node)
+    return found  # type: ignore[no-any-return]
+
+
 _UBL_TAGS: dict[str, tuple[str, ...]] = {}
 
 
@@ -76,15 +183,25 @@ def ubl_nodes(node: etree._Element, path: str) -> list[etree._Element]:
     tags = _UBL_TAGS.get(path)
     if tags is None:
         tags = _UBL_TAGS[path] = _child_tags(path, XRECHNUNG_UBL.namespaces)
+    if len(tags) == 1:
+        return child_elements(node, tags[0])
     if not tags:
         return UBL_PATHS.nodes(node, path)
-    items = child_elements(node, tags[0])
-    if len(tags) > 1:
-        for tag in tags[1:]:
-            if not items:
-                break
-            items = [child for item in items for child in child_elements(item, tag)]
-    return items
+    return walk(node, tags)
+
+
+_CII_TAGS: dict[str, tuple[str, ...]] = {}
+
+
+def cii_nodes(node: etree._Element, path: str) -> list[etree._Element]:
+    """The nodes the child steps ``path`` (``ram:A/ram:B``) select from ``node``, through the child index.
+
+    The list must not be changed (the rules only read it).
+    """
+    tags = _CII_TAGS.get(path)
+    if tags is None:
+        tags = _CII_TAGS[path] = cii_steps(path)
+    return child_elements(node, tags[0]) if len(tags) == 1 else walk(node, tags)
 
 
 # Specification identifiers (BT-24) the XRechnung 3.0 rules recognise.
@@ -120,17 +237,17 @@ def gated(gate: str, pattern: str) -> str:
 _Test = Callable[[etree._Element], bool]
 
 
-def _one_code(paths: XPaths, code: str) -> Callable[[_Test], _Test]:
+def _one_code(code: str) -> Callable[[_Test], _Test]:
     """A decorator for the tests of a payment means context, which tests ``normalize-space(code)``.
 
     A repeated code (schema-invalid) makes that a type error, and XSLT takes an error while matching a
     context as no match: such a payment means passes every rule of the context (no other context of the
-    pattern selects it).
+    pattern selects it). ``code`` is the Clark name of the code element, a child of the payment means.
     """
 
     def one_code(test: _Test) -> _Test:
         def guarded(node: etree._Element) -> bool:
-            return paths.count(node, code) > 1 or test(node)
+            return len(child_elements(node, code)) > 1 or test(node)
 
         return guarded
 
@@ -164,5 +281,5 @@ CII_CIUS = XRECHNUNG_CII.pattern("cii-pattern")
 CII_EXTENSION = XRECHNUNG_CII.pattern("cii-extension-pattern")
 CII_CVD = XRECHNUNG_CII.pattern("cii-cvd-pattern")
 
-one_ubl_payment_code = _one_code(UBL_PATHS, "cbc:PaymentMeansCode")
-one_cii_payment_code = _one_code(CII_PATHS, "ram:TypeCode")
+one_ubl_payment_code = _one_code(_child_tags("cbc:PaymentMeansCode", XRECHNUNG_UBL.namespaces)[0])
+one_cii_payment_code = _one_code(_child_tags("ram:TypeCode", XRECHNUNG_CII.namespaces)[0])

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Final
+
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules.en16931_cii._values import below, child_steps
+from validators.rules._session import ACTIVE, child_elements
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
     CII_CIUS,
-    CII_PATHS,
     XR_CIUS_ID,
     XR_CVD_ID,
     XR_EXTENSION_ID,
+    Children,
+    cii_nodes,
+    cii_steps,
     one_cii_payment_code,
+    reader,
+    walk,
+    walk_on,
 )
 from validators.rules.xrechnung._xpath2 import (
     CODES,
@@ -49,15 +57,12 @@ _LINE_TAX = (
 )
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
-    tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
+_NONE: Final[list[etree._Element]] = []
+_all = cii_nodes
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    tags = child_steps(path)
-    return CII_PATHS.exists(node, path) if tags is None else bool(below(node, *tags))
+    return bool(cii_nodes(node, path))
 
 
 def _norm(node: etree._Element, path: str) -> str:
@@ -68,34 +73,59 @@ def _norm(node: etree._Element, path: str) -> str:
 
 def _document(node: etree._Element) -> etree._Element | None:
     root = node.getroottree().getroot()
-    return root if root.tag == _q("rsm:CrossIndustryInvoice") else None
+    return root if root.tag == _DOCUMENT else None
 
 
 def _direct_debit_given(means: etree._Element) -> bool:
     """Any part of BG-19: BT-89 or BT-90 in the document header, or BT-91 in this payment means."""
     document = _document(means)
-    if document is not None and (
-        _has(document, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
-        or _has(document, f"{_REL_SETTLEMENT}/ram:CreditorReferenceID")
-    ):
-        return True
-    return _has(means, "ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
+    if document is not None:
+        bt89, bt90, _ = _bg19(document)
+        if bt89 or bt90:
+            return True
+    return bool(walk(means, _DEBTOR_IBAN))
 
 
 # --- the document ---------------------------------------------------------------------------------
 
 _doc = CII_CIUS.context(_ROOT)
 
+_DOCUMENT = _q("rsm:CrossIndustryInvoice")
+_SETTLEMENTS = cii_steps(_REL_SETTLEMENT)
+_AGREEMENTS = cii_steps(_REL_AGREEMENT)
+_MANDATE = cii_steps("ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID")
+_CREDITOR_ID = _q("ram:CreditorReferenceID")
+_PAYMENT_MEANS = _q("ram:SpecifiedTradeSettlementPaymentMeans")
+_DEBTOR_IBAN = cii_steps("ram:PayerPartyDebtorFinancialAccount/ram:IBANID")
+_BG19 = "xrechnung-cii BT-89, BT-90, BT-91"
+
 
 def _bg19(node: etree._Element) -> tuple[bool, bool, bool]:
-    """Presence of BT-89, BT-90 and BT-91 (the direct debit group BG-19)."""
+    """Presence of BT-89, BT-90 and BT-91 (the direct debit group BG-19), read once per check of the document."""
+    session = ACTIVE.get()
+    if session is None:
+        return _read_bg19(node)
+    key = (_BG19, node)
+    found: tuple[bool, bool, bool] | None = session.memo.get(key)
+    if found is None:
+        found = session.memo[key] = _read_bg19(node)
+    return found
+
+
+def _read_bg19(node: etree._Element) -> tuple[bool, bool, bool]:
+    children = reader()
+    settlements = walk(node, _SETTLEMENTS)
+    if len(settlements) == 1:  # the common case: the settlement's children read once
+        settlement = children(settlements[0])
+        return (
+            bool(walk_on(children, settlement.get(_MANDATE[0], _NONE), _MANDATE[1:])),
+            _CREDITOR_ID in settlement,
+            bool(walk_on(children, settlement.get(_PAYMENT_MEANS, _NONE), _DEBTOR_IBAN)),
+        )
     return (
-        _has(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID"),
-        _has(node, f"{_REL_SETTLEMENT}/ram:CreditorReferenceID"),
-        _has(
-            node,
-            f"{_REL_SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayerPartyDebtorFinancialAccount/ram:IBANID",
-        ),
+        bool(walk_on(children, settlements, _MANDATE)),
+        bool(walk_on(children, settlements, (_CREDITOR_ID,))),
+        bool(walk_on(children, settlements, (_PAYMENT_MEANS, *_DEBTOR_IBAN))),
     )
 
 
@@ -123,6 +153,9 @@ def br_de_31(node: etree._Element) -> bool:
     return ((bt89 or bt90) and bt91) or not (bt89 or bt90 or bt91)
 
 
+_PAYMENT_MEANS_PATH = (*_SETTLEMENTS, _PAYMENT_MEANS)
+
+
 @_doc.check(
     "BR-DE-1",
     _F,
@@ -131,7 +164,10 @@ def br_de_31(node: etree._Element) -> bool:
     de="Eine Rechnung muss Zahlungsanweisungen (BG-16) enthalten.",
 )
 def br_de_1(node: etree._Element) -> bool:
-    return _has(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans")
+    return bool(walk(node, _PAYMENT_MEANS_PATH))
+
+
+_BUYER_REFERENCE = cii_steps(f"{_REL_AGREEMENT}/ram:BuyerReference")
 
 
 @_doc.check(
@@ -142,7 +178,38 @@ def br_de_1(node: etree._Element) -> bool:
     de="Die Käuferreferenz (BT-10) muss übermittelt werden.",
 )
 def br_de_15(node: etree._Element) -> bool:
-    return nonblank(_all(node, f"{_REL_AGREEMENT}/ram:BuyerReference"))
+    return nonblank(walk(node, _BUYER_REFERENCE))
+
+
+_LINE_TAXES = cii_steps(_LINE_TAX)
+_TYPE_CODE = _q("ram:TypeCode")
+_CATEGORY_CODE = _q("ram:CategoryCode")
+_HEADER_TAXES = cii_steps("ram:SpecifiedTradeAllowanceCharge/ram:CategoryTradeTax")
+_SELLER_REGISTRATIONS = cii_steps("ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID")
+_TAX_REPRESENTATIVE = _q("ram:SellerTaxRepresentativeTradeParty")
+
+
+def _lines_use(children: Callable[[etree._Element], Children], node: etree._Element) -> bool:
+    """Some line tax (``_LINE_TAX``) has type code VAT and some, perhaps another, a listed category.
+
+    The taxes are read in document order until both are found.
+    """
+    vat = listed = False
+    for tax in _line_taxes(children, node):
+        codes = children(tax)
+        vat = vat or any(string_value(t) == "VAT" for t in codes.get(_TYPE_CODE, _NONE))
+        listed = listed or any(string_value(c) in _VAT_CATEGORIES for c in codes.get(_CATEGORY_CODE, _NONE))
+        if vat and listed:
+            return True
+    return False
+
+
+def _line_taxes(children: Callable[[etree._Element], Children], node: etree._Element) -> Iterator[etree._Element]:
+    transaction_tag, line_tag, settlement_tag, tax_tag = _LINE_TAXES
+    for transaction in children(node).get(transaction_tag, _NONE):
+        for line in children(transaction).get(line_tag, _NONE):
+            for settlement in children(line).get(settlement_tag, _NONE):
+                yield from children(settlement).get(tax_tag, _NONE)
 
 
 @_doc.check(
@@ -153,23 +220,31 @@ def br_de_15(node: etree._Element) -> bool:
     de="Bei den Steuerkategorien S, Z, E, AE, K, G, L oder M muss BT-31, BT-32 oder BG-11 übermittelt werden.",
 )
 def br_de_16(node: etree._Element) -> bool:
-    line_tax = _all(node, _LINE_TAX)
-    lines_use = any(string_value(t) == "VAT" for tax in line_tax for t in _all(tax, "ram:TypeCode")) and any(
-        string_value(c) in _VAT_CATEGORIES for tax in line_tax for c in _all(tax, "ram:CategoryCode")
-    )
-    # The document-level test compares the whole CategoryTradeTax text with 'VAT', as written.
-    header_tax = _all(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradeAllowanceCharge/ram:CategoryTradeTax")
-    header_uses = any(string_value(t) == "VAT" for t in header_tax) and any(
-        string_value(c) in _VAT_CATEGORIES for tax in header_tax for c in _all(tax, "ram:CategoryCode")
-    )
-    if not (lines_use or header_uses):
-        return True
+    children = reader()
+    if not _lines_use(children, node):
+        # The document-level test compares the whole CategoryTradeTax text with 'VAT', as written.
+        header_tax = walk_on(children, walk(node, _SETTLEMENTS), _HEADER_TAXES)
+        header_uses = any(string_value(t) == "VAT" for t in header_tax) and any(
+            string_value(c) in _VAT_CATEGORIES for tax in header_tax for c in children(tax).get(_CATEGORY_CODE, _NONE)
+        )
+        if not header_uses:
+            return True
+    agreements = walk(node, _AGREEMENTS)
     registrations = [
         i
-        for i in _all(node, f"{_REL_AGREEMENT}/ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID")
+        for i in walk_on(children, agreements, _SELLER_REGISTRATIONS)
         if normalize_space(i.get("schemeID") or "") in ("VA", "FC")
     ]
-    return nonblank(registrations) or _has(node, f"{_REL_AGREEMENT}/ram:SellerTaxRepresentativeTradeParty")
+    return nonblank(registrations) or bool(walk_on(children, agreements, (_TAX_REPRESENTATIVE,)))
+
+
+_DOCUMENT_TYPE_CODE = cii_steps("rsm:ExchangedDocument/ram:TypeCode")
+
+
+def _document_type(node: etree._Element) -> str:
+    """normalize-space(rsm:ExchangedDocument/ram:TypeCode) with an at-most-one argument."""
+    found = opt(walk(node, _DOCUMENT_TYPE_CODE), "rsm:ExchangedDocument/ram:TypeCode")
+    return "" if found is None else normalize_space(string_value(found))
 
 
 @_doc.check(
@@ -180,7 +255,11 @@ def br_de_16(node: etree._Element) -> bool:
     de="Der Rechnungstyp (BT-3) soll einer der Codes 326, 380, 384, 389, 381, 875, 876, 877 sein.",
 )
 def br_de_17(node: etree._Element) -> bool:
-    return _norm(node, "rsm:ExchangedDocument/ram:TypeCode") in _TYPE_CODES
+    return _document_type(node) in _TYPE_CODES
+
+
+_PAYMENT_TERMS = (*_SETTLEMENTS, _q("ram:SpecifiedTradePaymentTerms"))
+_DESCRIPTION = _q("ram:Description")
 
 
 @_doc.check(
@@ -191,8 +270,20 @@ def br_de_17(node: etree._Element) -> bool:
     de="Skonto-Zeilen in den Zahlungsbedingungen (BT-20) müssen dem Format #SKONTO#TAGE=n#PROZENT=n.nn# folgen.",
 )
 def br_de_18(node: etree._Element) -> bool:
-    terms = _all(node, f"{_REL_SETTLEMENT}/ram:SpecifiedTradePaymentTerms")
-    return skonto_ok([d for t in terms for d in _all(t, "ram:Description")[:1]])
+    children = reader()
+    return skonto_ok([d for t in walk(node, _PAYMENT_TERMS) for d in children(t).get(_DESCRIPTION, _NONE)[:1]])
+
+
+_REFERENCED_DOCUMENT = _q("ram:AdditionalReferencedDocument")
+_ATTACHMENT = _q("ram:AttachmentBinaryObject")
+
+
+def _referenced_documents(node: etree._Element) -> list[etree._Element]:
+    """``node.iter(ram:AdditionalReferencedDocument)`` for the document element, from the run's tag index."""
+    session = ACTIVE.get()
+    if session is None or session.root is not node:
+        return list(node.iter(_REFERENCED_DOCUMENT))
+    return session.by_tag.get(_REFERENCED_DOCUMENT, _NONE)
 
 
 @_doc.check(
@@ -203,15 +294,18 @@ def br_de_18(node: etree._Element) -> bool:
     de="Das filename-Attribut aller eingebetteten Dokumente muss eindeutig sein.",
 )
 def br_de_22(node: etree._Element) -> bool:
-    tag = _q("ram:AdditionalReferencedDocument")
-    for ref in node.iter(tag):
-        names = {n for obj in _all(ref, "ram:AttachmentBinaryObject") if (n := obj.get("filename")) is not None}
+    children = reader()
+    for ref in _referenced_documents(node):
+        names = {n for obj in children(ref).get(_ATTACHMENT, _NONE) if (n := obj.get("filename")) is not None}
         if not names:
             continue
-        for sibling in ref.itersiblings(tag, preceding=True):
-            if any(obj.get("filename") in names for obj in _all(sibling, "ram:AttachmentBinaryObject")):
+        for sibling in ref.itersiblings(_REFERENCED_DOCUMENT, preceding=True):
+            if any(obj.get("filename") in names for obj in children(sibling).get(_ATTACHMENT, _NONE)):
                 return False
     return True
+
+
+_PRECEDING_INVOICE = (*_SETTLEMENTS, _q("ram:InvoiceReferencedDocument"))
 
 
 @_doc.check(
@@ -222,9 +316,7 @@ def br_de_22(node: etree._Element) -> bool:
     de="Eine korrigierte Rechnung (Typcode 384) soll mindestens eine vorausgegangene Rechnung (BG-3) nennen.",
 )
 def br_de_26(node: etree._Element) -> bool:
-    return _norm(node, "rsm:ExchangedDocument/ram:TypeCode") != "384" or _has(
-        node, f"{_REL_SETTLEMENT}/ram:InvoiceReferencedDocument"
-    )
+    return _document_type(node) != "384" or bool(walk(node, _PRECEDING_INVOICE))
 
 
 _context = CII_CIUS.context(f"{_ROOT}/rsm:ExchangedDocumentContext")
@@ -551,6 +643,14 @@ def br_de_14(node: etree._Element) -> bool:
 _transaction = CII_CIUS.context(_TRANSACTION)
 
 
+_DELIVERY_DATE = cii_steps(
+    "ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime"
+)
+_INVOICE_PERIOD = cii_steps("ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod")
+_LINE_ITEM = _q("ram:IncludedSupplyChainTradeLineItem")
+_LINE_PERIOD = cii_steps("ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod")
+
+
 @_transaction.check(
     "BR-DE-TMP-32",
     Flag.INFORMATION,
@@ -559,17 +659,17 @@ _transaction = CII_CIUS.context(_TRANSACTION)
     de="Eine Rechnung sollte BT-72, BG-14 oder in jeder Position BG-26 zur Angabe des Leistungsdatums enthalten.",
 )
 def br_de_tmp_32(node: etree._Element) -> bool:
-    if _has(node, "ram:ApplicableHeaderTradeDelivery/ram:ActualDeliverySupplyChainEvent/ram:OccurrenceDateTime"):
+    if walk(node, _DELIVERY_DATE) or walk(node, _INVOICE_PERIOD):
         return True
-    if _has(node, "ram:ApplicableHeaderTradeSettlement/ram:BillingSpecifiedPeriod"):
-        return True
-    return all(
-        _has(line, "ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedPeriod")
-        for line in _all(node, "ram:IncludedSupplyChainTradeLineItem")
-    )
+    return all(walk(line, _LINE_PERIOD) for line in child_elements(node, _LINE_ITEM))
 
 
 _line = CII_CIUS.context(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem")
+
+
+_LINE_AGREEMENT = _q("ram:SpecifiedLineTradeAgreement")
+_GROSS_BASE_QUANTITY = cii_steps("ram:GrossPriceProductTradePrice/ram:BasisQuantity")
+_NET_BASE_QUANTITY = cii_steps("ram:NetPriceProductTradePrice/ram:BasisQuantity")
 
 
 @_line.check(
@@ -580,11 +680,12 @@ _line = CII_CIUS.context(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem")
     de="Haben Brutto- und Nettopreis eine Basismenge (BT-149), müssen Werte und Einheiten (BT-150) übereinstimmen.",
 )
 def br_tmp_3(node: etree._Element) -> bool:
-    agreements = _all(node, "ram:SpecifiedLineTradeAgreement")  # read once for both prices
-    gross = [q for a in agreements for q in _all(a, "ram:GrossPriceProductTradePrice/ram:BasisQuantity")]
+    children = reader()
+    agreements = children(node).get(_LINE_AGREEMENT, _NONE)  # read once for both prices
+    gross = walk_on(children, agreements, _GROSS_BASE_QUANTITY)
     if not gross:
         return True
-    net = [q for a in agreements for q in _all(a, "ram:NetPriceProductTradePrice/ram:BasisQuantity")]
+    net = walk_on(children, agreements, _NET_BASE_QUANTITY)
     if not net:
         return True
     # Untyped on both sides: the quantities compare as strings, so "1" and "1.0" differ.

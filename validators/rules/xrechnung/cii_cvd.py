@@ -6,9 +6,8 @@ from __future__ import annotations
 from lxml import etree
 
 from validators.rules._engine import Fail, Flag
-from validators.rules.en16931_cii._values import below, child_steps
 from validators.rules.sets import XRECHNUNG_CII
-from validators.rules.xrechnung._patterns import CII_CVD, CII_IS_CVD, CII_PATHS, gated
+from validators.rules.xrechnung._patterns import CII_CVD, CII_IS_CVD, cii_nodes, gated
 from validators.rules.xrechnung._xpath2 import (
     CODES,
     clark,
@@ -32,10 +31,7 @@ _TRANSACTION = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction"
 _PRODUCT = f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct"
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
-    tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
+_all = cii_nodes
 
 
 def _cvd_classes(product: etree._Element) -> list[etree._Element]:

@@ -12,21 +12,25 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import per_check
-from validators.rules.en16931_cii._values import Children, Names, below, child_steps, children_reader, further, kids
+from validators.rules.en16931_cii._values import Names
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
-    CII_PATHS,
     CII_PEPPOL,
     CII_PEPPOL_EMPTY,
     CII_PEPPOL_GROSS_PRICE,
+    Children,
+    cii_nodes,
+    document_fact,
     one_cii_payment_code,
+    reader,
+    walk_on,
 )
 from validators.rules.xrechnung._xpath2 import (
     add,
     any_number,
     blank_leaf,
     clark,
+    decimal_or,
     decimal_or_none,
     div,
     mul,
@@ -51,23 +55,36 @@ _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    """The nodes ``path`` selects from ``node``; the list must not be changed (the rules only read it)."""
-    tags = child_steps(path)  # plain child steps are read from the session's child index
-    return CII_PATHS.nodes(node, path) if tags is None else below(node, *tags)
+_all = cii_nodes
 
 
 def _has(node: etree._Element, path: str) -> bool:
-    tags = child_steps(path)
-    return CII_PATHS.exists(node, path) if tags is None else bool(below(node, *tags))
+    return bool(cii_nodes(node, path))
 
 
-def _document_codes(node: etree._Element, which: str) -> set[str]:
-    """$documentCurrencyCode / $taxCurrencyCode: the header currency code elements' values.
+_DOCUMENT_CURRENCY = ("xrechnung-cii", "InvoiceCurrencyCode")
+_TAX_CURRENCY = ("xrechnung-cii", "TaxCurrencyCode")
 
-    Global variables of the stylesheet, so they are read once per check (the set must not be changed).
+
+def _invoice_currencies(node: etree._Element) -> set[str]:
+    """$documentCurrencyCode: the header invoice currency code elements' values.
+
+    A global variable of the stylesheet, so it is read once per check (the set must not be changed).
     """
-    return per_check(node, ("xrechnung-cii", which), lambda: _read_document_codes(node, which))
+    return document_fact(node, _DOCUMENT_CURRENCY, _read_document_currency)
+
+
+def _tax_currencies(node: etree._Element) -> set[str]:
+    """$taxCurrencyCode, as ``_invoice_currencies``."""
+    return document_fact(node, _TAX_CURRENCY, _read_tax_currency)
+
+
+def _read_document_currency(node: etree._Element) -> set[str]:
+    return _read_document_codes(node, "InvoiceCurrencyCode")
+
+
+def _read_tax_currency(node: etree._Element) -> set[str]:
+    return _read_document_codes(node, "TaxCurrencyCode")
 
 
 def _read_document_codes(node: etree._Element, which: str) -> set[str]:
@@ -82,17 +99,11 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    return per_check(node, _SLACK, lambda: _read_slack(node))
+    return document_fact(node, _SLACK, _read_slack)
 
 
 def _read_slack(node: etree._Element) -> Decimal:
-    return Decimal("0.5") if "HUF" in _document_codes(node, "InvoiceCurrencyCode") else Decimal("0.02")
-
-
-def _decimal_or(node: etree._Element, path: str, default: Decimal | int) -> Decimal:
-    """``if (path) then xs:decimal(path) else default``."""
-    value = decimal_or_none(_all(node, path))
-    return Decimal(default) if value is None else value
+    return Decimal("0.5") if "HUF" in _invoice_currencies(node) else Decimal("0.02")
 
 
 def _text_of(node: etree._Element, path: str) -> str:
@@ -142,7 +153,7 @@ def r005(node: etree._Element) -> bool:
     de="Höchstens ein Steuergesamtbetrag darf in der Rechnungswährung angegeben werden.",
 )
 def r053(node: etree._Element) -> bool:
-    document = _document_codes(node, "InvoiceCurrencyCode")
+    document = _invoice_currencies(node)
     return sum(1 for t in _all(node, _TAX_TOTALS) if t.get("currencyID") in document) <= 1
 
 
@@ -154,7 +165,7 @@ def r053(node: etree._Element) -> bool:
     de="Mit Steuerwährung (BT-6) ist genau ein Steuergesamtbetrag in anderer Währung anzugeben, sonst keiner.",
 )
 def r054(node: etree._Element) -> bool:
-    document = _document_codes(node, "InvoiceCurrencyCode")
+    document = _invoice_currencies(node)
     # ``@currencyID != $documentCurrencyCode``: true if the attribute differs from any code at all.
     others = sum(
         1
@@ -172,8 +183,8 @@ def r054(node: etree._Element) -> bool:
     de="Steuergesamtbetrag und Steuergesamtbetrag in Buchungswährung müssen dasselbe Vorzeichen haben.",
 )
 def r055(node: etree._Element) -> bool:
-    document = _document_codes(node, "InvoiceCurrencyCode")
-    tax = _document_codes(node, "TaxCurrencyCode")
+    document = _invoice_currencies(node)
+    tax = _tax_currencies(node)
     totals = _all(node, _TAX_TOTALS)
     in_doc = [t for t in totals if t.get("currencyID") in document]
     if not (tax and in_doc):
@@ -259,15 +270,15 @@ _allowance_charge = CII_PEPPOL.context("ram:SpecifiedTradeAllowanceCharge")
     de="Der Betrag eines Abschlags/Zuschlags muss Grundbetrag × Prozentsatz / 100 entsprechen, sind beide angegeben.",
 )
 def r040(node: etree._Element) -> bool:
-    group = kids(node)  # the allowance/charge's children, read once
+    group = reader()(node)  # the allowance/charge's children, read once
     percents = group.get(_RAM.CalculationPercent, _NO_ELEMENTS)
     bases = group.get(_RAM.BasisAmount, _NO_ELEMENTS)
     if not (percents and bases):
         return True
     amounts = group.get(_RAM.ActualAmount, _NO_ELEMENTS)
     actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else _ZERO
-    base = decimal_or_none(bases)
-    percent = decimal_or_none(percents)
+    base = decimal_or(bases, None)
+    percent = decimal_or(percents, None)
     assert base is not None and percent is not None  # both exist, checked above
     return within_slack(actual, div(mul(base, percent), _HUNDRED), _slack(node))
 
@@ -382,12 +393,6 @@ _BASE_QUANTITIES = (
 )
 
 
-def _decimal_or(items: list[etree._Element], default: Decimal) -> Decimal:
-    """``if (path) then xs:decimal(path) else default`` for the nodes ``path`` selected."""
-    value = decimal_or_none(items) if items else None
-    return default if value is None else value
-
-
 def _charge_totals(
     children: Callable[[etree._Element], Children], allowances_charges: list[etree._Element]
 ) -> tuple[Decimal, Decimal]:
@@ -395,7 +400,7 @@ def _charge_totals(
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
     for ac in allowances_charges:
         group = children(ac)
-        flag = opt(further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
+        flag = opt(walk_on(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
@@ -414,7 +419,7 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
 def _base_quantity(children: Callable[[etree._Element], Children], agreements: list[etree._Element]) -> Decimal:
     """Net price base quantity, else gross price base quantity, where present and non-zero; else 1."""
     for path in _BASE_QUANTITIES:
-        value = decimal_or_none(further(children, agreements, path))
+        value = decimal_or(walk_on(children, agreements, path), None)
         if value is not None and value != 0:
             return value
     return _ONE
@@ -428,15 +433,15 @@ def _base_quantity(children: Callable[[etree._Element], Children], agreements: l
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    children = children_reader()
+    children = reader()
     line = children(node)
     settlements = line.get(_LINE_SETTLEMENT, _NO_ELEMENTS)
     agreements = line.get(_LINE_AGREEMENT, _NO_ELEMENTS)
-    line_amount = _decimal_or(further(children, settlements, _LINE_AMOUNT), _ZERO)
-    quantity = _decimal_or(further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
-    price = _decimal_or(further(children, agreements, _NET_PRICE), _ZERO)
+    line_amount = decimal_or(walk_on(children, settlements, _LINE_AMOUNT), _ZERO)
+    quantity = decimal_or(walk_on(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
+    price = decimal_or(walk_on(children, agreements, _NET_PRICE), _ZERO)
     base_quantity = _base_quantity(children, agreements)
-    allowances_charges = further(children, settlements, (_ALLOWANCE_CHARGE,))
+    allowances_charges = walk_on(children, settlements, (_ALLOWANCE_CHARGE,))
     totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
     # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.
@@ -474,7 +479,7 @@ def r121(node: etree._Element) -> bool:
     quantities = _all(node, "ram:BasisQuantity")
     if not quantities:
         return True
-    value = decimal_or_none(quantities)
+    value = decimal_or(quantities, None)
     return value is not None and value > 0
 
 

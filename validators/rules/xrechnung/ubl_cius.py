@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from itertools import chain
+from collections.abc import Callable
+from typing import Final
 
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import child_elements
 from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import (
     UBL_CIUS,
     XR_CIUS_ID,
     XR_CVD_ID,
     XR_EXTENSION_ID,
+    Children,
     one_ubl_payment_code,
+    reader,
     ubl_nodes,
 )
 from validators.rules.xrechnung._xpath2 import (
@@ -46,10 +47,10 @@ _INVOICE_LINE = _q("cac:InvoiceLine")
 _CREDIT_NOTE_LINE = _q("cac:CreditNoteLine")
 _ITEM = _q("cac:Item")
 _CLASSIFIED_TAX_CATEGORY = _q("cac:ClassifiedTaxCategory")
+_NONE: Final[list[etree._Element]] = []
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return ubl_nodes(node, path)
+_all = ubl_nodes
 
 
 def _has(node: etree._Element, path: str) -> bool:
@@ -94,20 +95,29 @@ def br_de_15(node: etree._Element) -> bool:
     return nonblank(_all(node, "cbc:BuyerReference"))
 
 
-def _category_ids(node: etree._Element, charge: str) -> Iterator[etree._Element]:
-    """Document-level allowance (``false``) or charge (``true``) VAT category codes (BT-95 / BT-102)."""
-    for ac in child_elements(node, _ALLOWANCE_CHARGE):
-        if any(string_value(i) == charge for i in child_elements(ac, _CHARGE_INDICATOR)):
-            for category in child_elements(ac, _TAX_CATEGORY):
-                yield from child_elements(category, _ID)
+def _uses_listed_category(children: Callable[[etree._Element], Children], node: etree._Element) -> bool:
+    """A VAT category code of a listed category, in the order the rule reads them: document-level allowances
+    (``false``, BT-95), charges (``true``, BT-102), then ``<line>/cac:Item/cac:ClassifiedTaxCategory/cbc:ID``
+    (BT-151) of invoice and credit note lines."""
+    document = children(node)
+    for charge in ("false", "true"):
+        for ac in document.get(_ALLOWANCE_CHARGE, _NONE):
+            group = children(ac)
+            if any(string_value(i) == charge for i in group.get(_CHARGE_INDICATOR, _NONE)):
+                for category in group.get(_TAX_CATEGORY, _NONE):
+                    if _listed(children(category).get(_ID, _NONE)):
+                        return True
+    for line_tag in (_INVOICE_LINE, _CREDIT_NOTE_LINE):
+        for line in document.get(line_tag, _NONE):
+            for item in children(line).get(_ITEM, _NONE):
+                for category in children(item).get(_CLASSIFIED_TAX_CATEGORY, _NONE):
+                    if _listed(children(category).get(_ID, _NONE)):
+                        return True
+    return False
 
 
-def _line_category_ids(node: etree._Element, line_tag: str) -> Iterator[etree._Element]:
-    """``<line>/cac:Item/cac:ClassifiedTaxCategory/cbc:ID`` (BT-151), in document order."""
-    for line in child_elements(node, line_tag):
-        for item in child_elements(line, _ITEM):
-            for category in child_elements(item, _CLASSIFIED_TAX_CATEGORY):
-                yield from child_elements(category, _ID)
+def _listed(codes: list[etree._Element]) -> bool:
+    return any(string_value(c) in _VAT_CATEGORIES for c in codes)
 
 
 @_doc.check(
@@ -121,13 +131,7 @@ def br_de_16(node: etree._Element) -> bool:
     # The Invoice variant of BT-95 additionally requires TaxScheme 'VAT'; it is a subset of the
     # CreditNote variant the rule ORs it with, so the wider one alone decides. Reading the codes
     # cannot fail, so the search stops at the first code of a listed category.
-    codes = chain(
-        _category_ids(node, "false"),
-        _category_ids(node, "true"),
-        _line_category_ids(node, _INVOICE_LINE),
-        _line_category_ids(node, _CREDIT_NOTE_LINE),
-    )
-    if not any(string_value(c) in _VAT_CATEGORIES for c in codes):
+    if not _uses_listed_category(reader(), node):
         return True
     return _has(node, "cac:TaxRepresentativeParty") or nonblank(
         _all(node, "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID")

@@ -26,8 +26,7 @@ _VEHICLE_CATEGORIES = frozenset(CODES["CVD-VEHICLE-CATEGORY"])
 _CVA_CODES = frozenset(CODES["CVA-CODES"])
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return ubl_nodes(node, path)
+_all = ubl_nodes
 
 
 def _items(suffix: str = "") -> str:

@@ -34,8 +34,7 @@ ICD_EXT = CODES["DIGA-CODES"] + CODES["ISO-6523-ICD-CODES"]
 EAS_EXT = CODES["DIGA-CODES"] + CODES["CEF-EAS-CODES"]
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return ubl_nodes(node, path)
+_all = ubl_nodes
 
 
 def _scheme_check(node: etree._Element, codes: str) -> bool | Fail:

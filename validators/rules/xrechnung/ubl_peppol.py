@@ -13,14 +13,22 @@ from lxml import etree
 
 from validators.rules._engine import Flag
 from validators.rules._session import child_elements, per_check
-from validators.rules.en16931_cii._values import Children, children_reader
 from validators.rules.sets import XRECHNUNG_UBL
-from validators.rules.xrechnung._patterns import UBL_PEPPOL, UBL_PEPPOL_EMPTY, one_ubl_payment_code, ubl_nodes
+from validators.rules.xrechnung._patterns import (
+    UBL_PEPPOL,
+    UBL_PEPPOL_EMPTY,
+    Children,
+    document_fact,
+    one_ubl_payment_code,
+    reader,
+    ubl_nodes,
+)
 from validators.rules.xrechnung._xpath2 import (
     add,
     any_number,
     blank_leaf,
     clark,
+    decimal_or,
     decimal_or_none,
     div,
     mul,
@@ -54,8 +62,7 @@ _F = Flag.FATAL
 _SLACK = ("xrechnung-ubl", "$slackValue")
 
 
-def _all(node: etree._Element, path: str) -> list[etree._Element]:
-    return ubl_nodes(node, path)
+_all = ubl_nodes
 
 
 def _has(node: etree._Element, path: str) -> bool:
@@ -72,19 +79,13 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    return per_check(node, _SLACK, lambda: _read_slack(node))
+    return document_fact(node, _SLACK, _read_slack)
 
 
 def _read_slack(node: etree._Element) -> Decimal:
     root = node.getroottree().getroot()
     huf = any(string_value(c) == "HUF" for c in _all(root, "cbc:DocumentCurrencyCode"))
     return Decimal("0.5") if huf else Decimal("0.02")
-
-
-def _decimal_or_default(items: list[etree._Element], default: Decimal) -> Decimal:
-    """``if (path) then xs:decimal(path) else default`` on the ``items`` at path."""
-    value = decimal_or_none(items)
-    return default if value is None else value
 
 
 def _single_text(node: etree._Element) -> str:
@@ -278,8 +279,8 @@ def r040(node: etree._Element) -> bool:
         return True
     amounts = child_elements(node, _AMOUNT)
     actual = xs_decimal(string_value(opt(amounts, "amount"))) if amounts else _ZERO
-    base = decimal_or_none(bases)
-    percent = decimal_or_none(factors)
+    base = decimal_or(bases, None)
+    percent = decimal_or(factors, None)
     assert base is not None and percent is not None  # both exist, checked above
     return within_slack(actual, div(mul(base, percent), Decimal(100)), _slack(node))
 
@@ -408,15 +409,13 @@ def _price_children(
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    children = children_reader()  # the line's children are read once, by tag
+    children = reader()  # the line's children are read once, by tag
     line = children(node)
-    line_amount = _decimal_or_default(line.get(_LINE_EXTENSION_AMOUNT, _NO_ELEMENTS), _ZERO)
-    quantity = _decimal_or_default(
-        line.get(_INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY, _NO_ELEMENTS), _ONE
-    )
+    line_amount = decimal_or(line.get(_LINE_EXTENSION_AMOUNT, _NO_ELEMENTS), _ZERO)
+    quantity = decimal_or(line.get(_INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY, _NO_ELEMENTS), _ONE)
     prices = line.get(_PRICE, _NO_ELEMENTS)
-    price = _decimal_or_default(_price_children(children, prices, _PRICE_AMOUNT), _ZERO)
-    base_quantity = decimal_or_none(_price_children(children, prices, _BASE_QUANTITY))
+    price = decimal_or(_price_children(children, prices, _PRICE_AMOUNT), _ZERO)
+    base_quantity = decimal_or(_price_children(children, prices, _BASE_QUANTITY), None)
     allowances_charges = line.get(_ALLOWANCE_CHARGE)
     totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by 1 (also a missing or zero base quantity) the quotient is the price itself, rounded as
@@ -444,7 +443,7 @@ def r121(node: etree._Element) -> bool:
     quantities = _all(node, "cac:Price/cbc:BaseQuantity")
     if not quantities:
         return True
-    value = decimal_or_none(quantities)
+    value = decimal_or(quantities, None)
     return value is not None and value > 0
 
 
@@ -508,7 +507,9 @@ def r130(node: etree._Element) -> bool:
     line = node.getparent().getparent()
     if line is None:
         return True
-    if not (_has(line, "cbc:InvoicedQuantity") or _has(line, "cbc:CreditedQuantity")):
+    kids = reader()(line)  # the line's children, read once
+    invoiced, credited = kids.get(_INVOICED_QUANTITY), kids.get(_CREDITED_QUANTITY)
+    if not (invoiced or credited):
         return True
-    quantities = _all(line, "cbc:InvoicedQuantity" if _is_invoice(node) else "cbc:CreditedQuantity")
+    quantities = (invoiced if _is_invoice(node) else credited) or _NO_ELEMENTS
     return any(q.get("unitCode") == node.get("unitCode") for q in quantities)
