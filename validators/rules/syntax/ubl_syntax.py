@@ -410,7 +410,8 @@ for _rule_id, _expr, _terms, _en, _de in _CARDINALITY:
 
 
 def _parties(node: etree._Element, role: str) -> Iterable[etree._Element]:
-    return node.iterfind(f"{_CAC}{role}/{_CAC}Party")
+    """``role/cac:Party``, in document order."""
+    return [party for r in child_elements(node, _CAC + role) for party in child_elements(r, _CAC + "Party")]
 
 
 _invoice.check(
