@@ -323,16 +323,21 @@ class _Branch:
         check_last = self.check_last
         up, anchored, lines = self.up, self.anchored, self.lines
         out: list[Any] = []
-        candidates = self.candidates(session)
         if self.tag is not None and up and up[0].__class__ is str:
-            # The parent's tag is known: only the elements under such parents are candidates.
+            # The parent's tag is known: only the elements under such parents are candidates, and their
+            # parents need no second look (reading a tag builds a new string each time).
             candidates = session.by_parent(self.tag).get(up[0], _NONE)
+            known = 1
+        else:
+            candidates = self.candidates(session)
+            known = 0
+        above = up[known:]
         for el in candidates:
             if check_last and not accept(el):
                 continue
-            line = [el]
-            node = el
-            for test in up:
+            node = el.getparent() if known else el
+            line = [el, node] if known else [el]
+            for test in above:
                 node = node.getparent()
                 if node is None or not (node.tag == test if test.__class__ is str else test(node)):  # type: ignore[operator]
                     break
