@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from validators.rules import Session
-from validators.rules._session import activate
-from validators.rules.xrechnung._patterns import cii_steps, document_fact, reader, ubl_steps, walk, walk_on
+from validators.rules._session import activate, children_reader, further
+from validators.rules.xrechnung._patterns import cii_steps, document_fact, ubl_steps, walk
 from validators.rules.xrechnung._xpath2 import (
     DynamicError,
     decimal_or_none,
@@ -104,7 +104,7 @@ def test_walk_in_and_outside_a_run() -> None:
         assert walk(root, cii_steps("ram:Missing/ram:X")) == []
     assert outside == inside == ["1", "2", "3"]
     lines = walk(root, tags[:2])
-    assert [x.text for x in walk_on(reader(), lines, tags[2:])] == ["1", "2", "3"]
+    assert [x.text for x in further(children_reader(), lines, tags[2:])] == ["1", "2", "3"]
     with pytest.raises(ValueError, match="not a path of child steps"):
         ubl_steps("cac:Item[1]")
 

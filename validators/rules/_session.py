@@ -16,7 +16,19 @@ from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-__all__ = ["ACTIVE", "Session", "activate", "active_session", "child_elements", "first_child", "per_check"]
+__all__ = [
+    "ACTIVE",
+    "Children",
+    "Session",
+    "activate",
+    "active_session",
+    "child_elements",
+    "children_reader",
+    "first_child",
+    "further",
+    "per_check",
+    "read_children",
+]
 
 T = TypeVar("T")
 _ELEMENT: Final = etree.Element
@@ -182,3 +194,39 @@ def first_child(el: etree._Element, tag: str) -> etree._Element | None:
     """``el.find(tag)`` for a Clark name: the first child so named, or None."""
     found = child_elements(el, tag)
     return found[0] if found else None
+
+
+Children = dict[Any, list[etree._Element]]
+
+
+def read_children(el: etree._Element) -> Children:
+    """The element children of ``el`` by tag, as ``Session.children`` reads them (outside a run)."""
+    found: Children = {}
+    for child in el.iterchildren(_ELEMENT):
+        found.setdefault(child.tag, []).append(child)
+    return found
+
+
+def children_reader() -> Callable[[etree._Element], Children]:
+    """A function giving the element children of an element by tag (lists not to be changed): the session's
+    index in a run.
+
+    Rules that read many elements' children in a row ask for the reader once, not for the session per element.
+    """
+    session = ACTIVE.get()
+    return read_children if session is None else session.children
+
+
+def further(
+    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
+) -> list[etree._Element]:
+    """The child steps ``tags`` (Clark names) from each of ``items``, in document order; the list must not be
+    changed."""
+    for tag in tags:
+        if len(items) == 1:  # the common case, without building a list
+            items = children(items[0]).get(tag, _NONE)
+        elif not items:
+            break
+        else:
+            items = [child for item in items for child in children(item).get(tag, _NONE)]
+    return items

@@ -15,14 +15,22 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
 from functools import cache
-from typing import Any, Final
+from typing import Final
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements, first_child
+from validators.rules._session import (
+    ACTIVE,
+    Children,
+    child_elements,
+    children_reader,
+    first_child,
+    further,
+    read_children,
+)
 from validators.rules._xpath import XPathFunction, compile_xpath
 from validators.rules.sets import EN16931_CII
 
@@ -119,31 +127,13 @@ def first(node: etree._Element, path: str) -> etree._Element | None:
     return found[0] if found else None
 
 
-Children = dict[Any, list[etree._Element]]
 _NONE: Final[list[etree._Element]] = []
-
-
-def _read_children(el: etree._Element) -> Children:
-    """The children of ``el`` by tag, as ``Session.children`` reads them (outside a run)."""
-    found: Children = {}
-    for child in el.getchildren():
-        found.setdefault(child.tag, []).append(child)
-    return found
-
-
-def children_reader() -> Callable[[etree._Element], Children]:
-    """A function giving the children of an element by tag (lists not to be changed): the session's index in a run.
-
-    Facts that read many elements' children in a row ask for the reader once, not for the session per element.
-    """
-    session = ACTIVE.get()
-    return _read_children if session is None else session.children
 
 
 def kids(el: etree._Element) -> Children:
     """The children of ``el`` by tag, for rules that read several of them (lists not to be changed)."""
     session = ACTIVE.get()
-    return _read_children(el) if session is None else session.children(el)
+    return read_children(el) if session is None else session.children(el)
 
 
 def below(node: etree._Element, *tags: str) -> list[etree._Element]:
@@ -153,23 +143,6 @@ def below(node: etree._Element, *tags: str) -> list[etree._Element]:
     """
     children = children_reader()
     return further(children, children(node).get(tags[0], _NONE), tags[1:])
-
-
-def further(
-    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
-) -> list[etree._Element]:
-    """``below`` continued from ``items``: the child steps ``tags`` from each item, in document order.
-
-    The list must not be changed.
-    """
-    for tag in tags:
-        if len(items) == 1:  # the common case, without building a list
-            items = children(items[0]).get(tag, _NONE)
-        elif not items:
-            break
-        else:
-            items = [child for item in items for child in children(item).get(tag, _NONE)]
-    return items
 
 
 @cache

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements
+from validators.rules._session import ACTIVE, child_elements, children_reader, further
 from validators.rules._xpath import XPaths
 from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 
@@ -42,16 +42,13 @@ __all__ = [
     "XR_CIUS_ID",
     "XR_CVD_ID",
     "XR_EXTENSION_ID",
-    "Children",
     "cii_nodes",
     "cii_steps",
     "document_fact",
     "gated",
-    "reader",
     "ubl_nodes",
     "ubl_steps",
     "walk",
-    "walk_on",
 ]
 
 # Compiled-once relative paths for the rule tests (faster than ElementPath for multi-step paths).
@@ -90,25 +87,7 @@ def cii_steps(path: str) -> tuple[str, ...]:
     return _steps(path, XRECHNUNG_CII.namespaces)
 
 
-Children = dict[Any, list[etree._Element]]
 _NONE: Final[list[etree._Element]] = []
-
-
-def _read_children(el: etree._Element) -> Children:
-    """The element children of ``el`` by tag, as the session indexes them (outside a run)."""
-    found: Children = {}
-    for child in el.iterchildren(etree.Element):
-        found.setdefault(child.tag, []).append(child)
-    return found
-
-
-def reader() -> Callable[[etree._Element], Children]:
-    """The children of an element by tag (lists not to be changed): the session's index in a run.
-
-    A test that reads several children of one element asks for them once and picks them by tag.
-    """
-    session = ACTIVE.get()
-    return _read_children if session is None else session.children
 
 
 def walk(node: etree._Element, tags: tuple[str, ...]) -> list[etree._Element]:
@@ -118,7 +97,7 @@ def walk(node: etree._Element, tags: tuple[str, ...]) -> list[etree._Element]:
     """
     session = ACTIVE.get()
     if session is None:
-        return walk_on(_read_children, [node], tags)
+        return further(children_reader(), [node], tags)
     # Session.children, inlined (as _xpath does): the rules' paths are walked a few hundred times per document.
     index = session._children
     found = index.get(node)
@@ -138,20 +117,6 @@ def walk(node: etree._Element, tags: tuple[str, ...]) -> list[etree._Element]:
             break
         else:
             items = [child for item in items for child in session.children(item).get(tag, _NONE)]
-    return items
-
-
-def walk_on(
-    children: Callable[[etree._Element], Children], items: list[etree._Element], tags: tuple[str, ...]
-) -> list[etree._Element]:
-    """``walk`` continued from ``items`` with the ``reader`` ``children``; the list must not be changed."""
-    for tag in tags:
-        if len(items) == 1:
-            items = children(items[0]).get(tag, _NONE)
-        elif not items:
-            break
-        else:
-            items = [child for item in items for child in children(item).get(tag, _NONE)]
     return items
 
 

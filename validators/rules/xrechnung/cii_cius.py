@@ -8,20 +8,17 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import ACTIVE, child_elements
+from validators.rules._session import ACTIVE, Children, child_elements, children_reader, further
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
     CII_CIUS,
     XR_CIUS_ID,
     XR_CVD_ID,
     XR_EXTENSION_ID,
-    Children,
     cii_nodes,
     cii_steps,
     one_cii_payment_code,
-    reader,
     walk,
-    walk_on,
 )
 from validators.rules.xrechnung._xpath2 import (
     CODES,
@@ -113,19 +110,19 @@ def _bg19(node: etree._Element) -> tuple[bool, bool, bool]:
 
 
 def _read_bg19(node: etree._Element) -> tuple[bool, bool, bool]:
-    children = reader()
+    children = children_reader()
     settlements = walk(node, _SETTLEMENTS)
     if len(settlements) == 1:  # the common case: the settlement's children read once
         settlement = children(settlements[0])
         return (
-            bool(walk_on(children, settlement.get(_MANDATE[0], _NONE), _MANDATE[1:])),
+            bool(further(children, settlement.get(_MANDATE[0], _NONE), _MANDATE[1:])),
             _CREDITOR_ID in settlement,
-            bool(walk_on(children, settlement.get(_PAYMENT_MEANS, _NONE), _DEBTOR_IBAN)),
+            bool(further(children, settlement.get(_PAYMENT_MEANS, _NONE), _DEBTOR_IBAN)),
         )
     return (
-        bool(walk_on(children, settlements, _MANDATE)),
-        bool(walk_on(children, settlements, (_CREDITOR_ID,))),
-        bool(walk_on(children, settlements, (_PAYMENT_MEANS, *_DEBTOR_IBAN))),
+        bool(further(children, settlements, _MANDATE)),
+        bool(further(children, settlements, (_CREDITOR_ID,))),
+        bool(further(children, settlements, (_PAYMENT_MEANS, *_DEBTOR_IBAN))),
     )
 
 
@@ -220,10 +217,10 @@ def _line_taxes(children: Callable[[etree._Element], Children], node: etree._Ele
     de="Bei den Steuerkategorien S, Z, E, AE, K, G, L oder M muss BT-31, BT-32 oder BG-11 übermittelt werden.",
 )
 def br_de_16(node: etree._Element) -> bool:
-    children = reader()
+    children = children_reader()
     if not _lines_use(children, node):
         # The document-level test compares the whole CategoryTradeTax text with 'VAT', as written.
-        header_tax = walk_on(children, walk(node, _SETTLEMENTS), _HEADER_TAXES)
+        header_tax = further(children, walk(node, _SETTLEMENTS), _HEADER_TAXES)
         header_uses = any(string_value(t) == "VAT" for t in header_tax) and any(
             string_value(c) in _VAT_CATEGORIES for tax in header_tax for c in children(tax).get(_CATEGORY_CODE, _NONE)
         )
@@ -232,10 +229,10 @@ def br_de_16(node: etree._Element) -> bool:
     agreements = walk(node, _AGREEMENTS)
     registrations = [
         i
-        for i in walk_on(children, agreements, _SELLER_REGISTRATIONS)
+        for i in further(children, agreements, _SELLER_REGISTRATIONS)
         if normalize_space(i.get("schemeID") or "") in ("VA", "FC")
     ]
-    return nonblank(registrations) or bool(walk_on(children, agreements, (_TAX_REPRESENTATIVE,)))
+    return nonblank(registrations) or bool(further(children, agreements, (_TAX_REPRESENTATIVE,)))
 
 
 _DOCUMENT_TYPE_CODE = cii_steps("rsm:ExchangedDocument/ram:TypeCode")
@@ -270,7 +267,7 @@ _DESCRIPTION = _q("ram:Description")
     de="Skonto-Zeilen in den Zahlungsbedingungen (BT-20) müssen dem Format #SKONTO#TAGE=n#PROZENT=n.nn# folgen.",
 )
 def br_de_18(node: etree._Element) -> bool:
-    children = reader()
+    children = children_reader()
     return skonto_ok([d for t in walk(node, _PAYMENT_TERMS) for d in children(t).get(_DESCRIPTION, _NONE)[:1]])
 
 
@@ -294,7 +291,7 @@ def _referenced_documents(node: etree._Element) -> list[etree._Element]:
     de="Das filename-Attribut aller eingebetteten Dokumente muss eindeutig sein.",
 )
 def br_de_22(node: etree._Element) -> bool:
-    children = reader()
+    children = children_reader()
     for ref in _referenced_documents(node):
         names = {n for obj in children(ref).get(_ATTACHMENT, _NONE) if (n := obj.get("filename")) is not None}
         if not names:
@@ -680,12 +677,12 @@ _NET_BASE_QUANTITY = cii_steps("ram:NetPriceProductTradePrice/ram:BasisQuantity"
     de="Haben Brutto- und Nettopreis eine Basismenge (BT-149), müssen Werte und Einheiten (BT-150) übereinstimmen.",
 )
 def br_tmp_3(node: etree._Element) -> bool:
-    children = reader()
+    children = children_reader()
     agreements = children(node).get(_LINE_AGREEMENT, _NONE)  # read once for both prices
-    gross = walk_on(children, agreements, _GROSS_BASE_QUANTITY)
+    gross = further(children, agreements, _GROSS_BASE_QUANTITY)
     if not gross:
         return True
-    net = walk_on(children, agreements, _NET_BASE_QUANTITY)
+    net = further(children, agreements, _NET_BASE_QUANTITY)
     if not net:
         return True
     # Untyped on both sides: the quantities compare as strings, so "1" and "1.0" differ.

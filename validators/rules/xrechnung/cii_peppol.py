@@ -12,18 +12,16 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import Children, children_reader, further
 from validators.rules.en16931_cii._values import Names
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
     CII_PEPPOL,
     CII_PEPPOL_EMPTY,
     CII_PEPPOL_GROSS_PRICE,
-    Children,
     cii_nodes,
     document_fact,
     one_cii_payment_code,
-    reader,
-    walk_on,
 )
 from validators.rules.xrechnung._xpath2 import (
     add,
@@ -270,7 +268,7 @@ _allowance_charge = CII_PEPPOL.context("ram:SpecifiedTradeAllowanceCharge")
     de="Der Betrag eines Abschlags/Zuschlags muss Grundbetrag × Prozentsatz / 100 entsprechen, sind beide angegeben.",
 )
 def r040(node: etree._Element) -> bool:
-    group = reader()(node)  # the allowance/charge's children, read once
+    group = children_reader()(node)  # the allowance/charge's children, read once
     percents = group.get(_RAM.CalculationPercent, _NO_ELEMENTS)
     bases = group.get(_RAM.BasisAmount, _NO_ELEMENTS)
     if not (percents and bases):
@@ -400,7 +398,7 @@ def _charge_totals(
     amounts: dict[str, list[Decimal] | None] = {"true": None, "false": None}
     for ac in allowances_charges:
         group = children(ac)
-        flag = opt(walk_on(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
+        flag = opt(further(children, group.get(_CHARGE_INDICATOR, _NO_ELEMENTS), _INDICATOR), "charge indicator")
         indicator = normalize_space("" if flag is None else string_value(flag))
         if indicator in amounts:
             selected = amounts[indicator] if amounts[indicator] is not None else []
@@ -419,7 +417,7 @@ def _to_cents(amounts: list[Decimal] | None) -> Decimal:
 def _base_quantity(children: Callable[[etree._Element], Children], agreements: list[etree._Element]) -> Decimal:
     """Net price base quantity, else gross price base quantity, where present and non-zero; else 1."""
     for path in _BASE_QUANTITIES:
-        value = decimal_or(walk_on(children, agreements, path), None)
+        value = decimal_or(further(children, agreements, path), None)
         if value is not None and value != 0:
             return value
     return _ONE
@@ -433,15 +431,15 @@ def _base_quantity(children: Callable[[etree._Element], Children], agreements: l
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    children = reader()
+    children = children_reader()
     line = children(node)
     settlements = line.get(_LINE_SETTLEMENT, _NO_ELEMENTS)
     agreements = line.get(_LINE_AGREEMENT, _NO_ELEMENTS)
-    line_amount = decimal_or(walk_on(children, settlements, _LINE_AMOUNT), _ZERO)
-    quantity = decimal_or(walk_on(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
-    price = decimal_or(walk_on(children, agreements, _NET_PRICE), _ZERO)
+    line_amount = decimal_or(further(children, settlements, _LINE_AMOUNT), _ZERO)
+    quantity = decimal_or(further(children, line.get(_LINE_DELIVERY, _NO_ELEMENTS), _BILLED_QUANTITY), _ONE)
+    price = decimal_or(further(children, agreements, _NET_PRICE), _ZERO)
     base_quantity = _base_quantity(children, agreements)
-    allowances_charges = walk_on(children, settlements, (_ALLOWANCE_CHARGE,))
+    allowances_charges = further(children, settlements, (_ALLOWANCE_CHARGE,))
     totals = _charge_totals(children, allowances_charges) if allowances_charges else None
     # Divided by exactly 1 the quotient is the price itself, rounded as ``div`` rounds it (to the
     # arithmetic's precision): only the value goes on, into ``mul``, ``add`` and the comparison.

@@ -8,15 +8,14 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag
+from validators.rules._session import Children, children_reader
 from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import (
     UBL_CIUS,
     XR_CIUS_ID,
     XR_CVD_ID,
     XR_EXTENSION_ID,
-    Children,
     one_ubl_payment_code,
-    reader,
     ubl_nodes,
 )
 from validators.rules.xrechnung._xpath2 import (
@@ -131,7 +130,7 @@ def br_de_16(node: etree._Element) -> bool:
     # The Invoice variant of BT-95 additionally requires TaxScheme 'VAT'; it is a subset of the
     # CreditNote variant the rule ORs it with, so the wider one alone decides. Reading the codes
     # cannot fail, so the search stops at the first code of a listed category.
-    if not _uses_listed_category(reader(), node):
+    if not _uses_listed_category(children_reader(), node):
         return True
     return _has(node, "cac:TaxRepresentativeParty") or nonblank(
         _all(node, "cac:AccountingSupplierParty/cac:Party/cac:PartyTaxScheme/cbc:CompanyID")

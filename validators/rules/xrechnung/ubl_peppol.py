@@ -12,15 +12,13 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import child_elements, per_check
+from validators.rules._session import Children, child_elements, children_reader, per_check
 from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import (
     UBL_PEPPOL,
     UBL_PEPPOL_EMPTY,
-    Children,
     document_fact,
     one_ubl_payment_code,
-    reader,
     ubl_nodes,
 )
 from validators.rules.xrechnung._xpath2 import (
@@ -409,7 +407,7 @@ def _price_children(
     de="Der Nettobetrag der Position muss Menge × (Nettopreis / Basismenge) + Zuschläge − Abschläge entsprechen.",
 )
 def r120(node: etree._Element) -> bool:
-    children = reader()  # the line's children are read once, by tag
+    children = children_reader()  # the line's children are read once, by tag
     line = children(node)
     line_amount = decimal_or(line.get(_LINE_EXTENSION_AMOUNT, _NO_ELEMENTS), _ZERO)
     quantity = decimal_or(line.get(_INVOICED_QUANTITY if _is_invoice(node) else _CREDITED_QUANTITY, _NO_ELEMENTS), _ONE)
@@ -507,7 +505,7 @@ def r130(node: etree._Element) -> bool:
     line = node.getparent().getparent()
     if line is None:
         return True
-    kids = reader()(line)  # the line's children, read once
+    kids = children_reader()(line)  # the line's children, read once
     invoiced, credited = kids.get(_INVOICED_QUANTITY), kids.get(_CREDITED_QUANTITY)
     if not (invoiced or credited):
         return True
