@@ -144,6 +144,43 @@ def test_a_compiled_pattern_selects_what_xpath_selects(pattern: str) -> None:
         assert selector.select(session, set()) == expected
 
 
+# Candidates that come by their parent's name (``_Branch.shaped`` checks only the ancestors above the
+# parent): elements of the candidate's name under other parents, under the right parent with the wrong
+# grandparent, and nested in themselves.
+BY_PARENT = b"""<a:Doc xmlns:a="urn:test:a" xmlns:b="urn:test:b">
+  <b:ID>top</b:ID>
+  <a:Line><b:ID>1</b:ID><a:Tax><b:ID>S</b:ID><a:Scheme><b:ID>VAT</b:ID></a:Scheme></a:Tax></a:Line>
+  <a:Head><a:Tax><b:ID>Z</b:ID><a:Scheme><b:ID>VAT</b:ID></a:Scheme></a:Tax></a:Head>
+  <a:Line><b:ID>2</b:ID><!-- c --><a:Tax><b:ID>Z</b:ID></a:Tax>
+    <a:Charge><a:Line><b:ID>nested</b:ID><a:Tax><b:ID>S</b:ID></a:Tax></a:Line></a:Charge></a:Line>
+  <a:Tax><b:ID>E</b:ID><a:Scheme><b:ID>vat</b:ID></a:Scheme></a:Tax>
+</a:Doc>"""
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "a:Tax/b:ID",
+        "a:Line/a:Tax/b:ID",
+        "a:Line/a:Tax[b:ID = 'S']/a:Scheme/b:ID",
+        "a:Line[b:ID = '2']/a:Tax/b:ID",
+        "a:Line[b:ID = 'nested']/a:Tax/b:ID",
+        "a:Charge/a:Line/a:Tax/b:ID",
+        "*/a:Tax/b:ID",
+        "a:Line/b:ID",
+        "/a:Doc/a:Tax/a:Scheme/b:ID",
+        "//a:Line/a:Tax/b:ID",
+        "a:Tax[b:ID = 'S']/a:Scheme/b:ID | a:Tax[b:ID = 'E']/a:Scheme/b:ID",
+    ],
+)
+def test_a_shape_by_parent_selects_what_xpath_selects(pattern: str) -> None:
+    root = etree.fromstring(BY_PARENT)
+    expected = etree.XPath(match_xpath(pattern), namespaces=NS)(root)
+    session = Session(root)
+    with activate(session):
+        assert compile_pattern(pattern, NS).select(session, set()) == expected, pattern
+
+
 # Blank and not-quite-blank leaves for PEPPOL-EN16931-R008's ``//*[not(*) and not(normalize-space())]``:
 # comments and PIs only, text split around them, a no-break space (not XML whitespace), CDATA.
 BLANK_LEAVES = b"""<?xml version="1.0"?>

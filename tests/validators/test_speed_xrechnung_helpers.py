@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from validators.rules import Session
-from validators.rules._session import activate, children_reader, further
-from validators.rules.xrechnung._patterns import cii_steps, document_fact, ubl_steps, walk
+from validators.rules._session import activate, child_path, children_reader, further
+from validators.rules.xrechnung._patterns import cii_steps, document_fact, ubl_steps
 from validators.rules.xrechnung._xpath2 import (
     DynamicError,
     decimal_or_none,
@@ -98,12 +98,12 @@ _CII = (
 def test_walk_in_and_outside_a_run() -> None:
     root = etree.fromstring(_CII)
     tags = cii_steps("rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem/ram:X")
-    outside = [x.text for x in walk(root, tags)]
+    outside = [x.text for x in child_path(root, tags)]
     with activate(Session(root)):
-        inside = [x.text for x in walk(root, tags)]
-        assert walk(root, cii_steps("ram:Missing/ram:X")) == []
+        inside = [x.text for x in child_path(root, tags)]
+        assert child_path(root, cii_steps("ram:Missing/ram:X")) == []
     assert outside == inside == ["1", "2", "3"]
-    lines = walk(root, tags[:2])
+    lines = child_path(root, tags[:2])
     assert [x.text for x in further(children_reader(), lines, tags[2:])] == ["1", "2", "3"]
     with pytest.raises(ValueError, match="not a path of child steps"):
         ubl_steps("cac:Item[1]")

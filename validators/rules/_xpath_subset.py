@@ -664,13 +664,7 @@ class Compiler:
                     return None
             elif step.axis not in ("child", "parent", "ancestor", "self"):
                 return None
-            tests = []
-            for text in step.predicates:
-                predicate = parse(text, self.ns)
-                if may_be_number(predicate) or reads_position(predicate):
-                    raise Unsupported("a positional predicate")
-                tests.append(self.boolean(predicate))
-            plan.append((step.axis, step.test, tuple(tests)))
+            plan.append((step.axis, step.test, tuple(self.predicates(step))))
         steps = tuple(plan)
 
         def evaluate(node: Any) -> list[Any]:
@@ -726,16 +720,21 @@ class Compiler:
         expand = self.axis(step)
         if not step.predicates:
             return expand
+        tests = self.predicates(step)
+        if len(tests) == 1:
+            (test,) = tests
+            return lambda item: [n for n in expand(item) if test(n)]
+        return lambda item: [n for n in expand(item) if all(t(n) for t in tests)]
+
+    def predicates(self, step: _Step) -> list[Callable[[Any], bool]]:
+        """The step's predicates as tests of a node; positional ones are not supported."""
         tests = []
         for text in step.predicates:
             expr = parse(text, self.ns)
             if may_be_number(expr) or reads_position(expr):
                 raise Unsupported("a positional predicate")
             tests.append(self.boolean(expr))
-        if len(tests) == 1:
-            (test,) = tests
-            return lambda item: [n for n in expand(item) if test(n)]
-        return lambda item: [n for n in expand(item) if all(t(n) for t in tests)]
+        return tests
 
     def axis(self, step: _Step) -> _Expand:
         axis, test = step.axis, step.test

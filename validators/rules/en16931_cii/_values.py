@@ -23,13 +23,12 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._session import (
-    ACTIVE,
     Children,
     child_elements,
+    child_path,
     children_reader,
     first_child,
     further,
-    read_children,
 )
 from validators.rules._xpath import XPathFunction, compile_xpath
 from validators.rules.sets import EN16931_CII
@@ -55,7 +54,6 @@ __all__ = [
     "first",
     "first_child",
     "further",
-    "kids",
     "max_two_decimals",
     "norm_space",
     "ram",
@@ -130,19 +128,12 @@ def first(node: etree._Element, path: str) -> etree._Element | None:
 _NONE: Final[list[etree._Element]] = []
 
 
-def kids(el: etree._Element) -> Children:
-    """The children of ``el`` by tag, for rules that read several of them (lists not to be changed)."""
-    session = ACTIVE.get()
-    return read_children(el) if session is None else session.children(el)
-
-
 def below(node: etree._Element, *tags: str) -> list[etree._Element]:
     """The elements the child steps ``tags`` (Clark names) select from ``node``, in document order.
 
     The list must not be changed.
     """
-    children = children_reader()
-    return further(children, children(node).get(tags[0], _NONE), tags[1:])
+    return child_path(node, tags)
 
 
 @cache

@@ -19,7 +19,7 @@ from typing import Any, Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, Session, child_elements
+from validators.rules._session import ACTIVE, Session, child_elements, read_children
 from validators.rules._text import string_value
 
 __all__ = [
@@ -98,10 +98,7 @@ def child_index(el: etree._Element) -> dict[Any, list[etree._Element]]:
     """
     session = ACTIVE.get()
     if session is None:
-        index: dict[Any, list[etree._Element]] = {}
-        for child in el.iterchildren(_ELEMENT):
-            index.setdefault(child.tag, []).append(child)
-        return index
+        return read_children(el)
     found = session._children.get(el)  # Session.children, inlined for the commonest case
     return session.children(el) if found is None else found
 

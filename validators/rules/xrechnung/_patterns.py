@@ -17,7 +17,7 @@ from typing import Final, TypeVar
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements, children_reader, further
+from validators.rules._session import ACTIVE, child_elements, child_path
 from validators.rules._xpath import XPaths
 from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 
@@ -48,7 +48,6 @@ __all__ = [
     "gated",
     "ubl_nodes",
     "ubl_steps",
-    "walk",
 ]
 
 # Compiled-once relative paths for the rule tests (faster than ElementPath for multi-step paths).
@@ -78,46 +77,16 @@ def _steps(path: str, namespaces: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def ubl_steps(path: str) -> tuple[str, ...]:
-    """The Clark names of a UBL path of child steps, for ``walk``; made once, where the rule is defined."""
+    """The Clark names of a UBL path of child steps, for ``child_path``; made once, where the rule is defined."""
     return _steps(path, XRECHNUNG_UBL.namespaces)
 
 
 def cii_steps(path: str) -> tuple[str, ...]:
-    """The Clark names of a CII path of child steps, for ``walk``; made once, where the rule is defined."""
+    """The Clark names of a CII path of child steps, for ``child_path``; made once, where the rule is defined."""
     return _steps(path, XRECHNUNG_CII.namespaces)
 
 
 _NONE: Final[list[etree._Element]] = []
-
-
-def walk(node: etree._Element, tags: tuple[str, ...]) -> list[etree._Element]:
-    """The elements the child steps ``tags`` (see ``ubl_steps``, ``cii_steps``) select from ``node``.
-
-    In document order; the list must not be changed. One look-up in the session's child index per step.
-    """
-    session = ACTIVE.get()
-    if session is None:
-        return further(children_reader(), [node], tags)
-    # Session.children, inlined (as _xpath does): the rules' paths are walked a few hundred times per document.
-    index = session._children
-    found = index.get(node)
-    if found is None:
-        found = session.children(node)
-    items = found.get(tags[0], _NONE)
-    if len(tags) == 1:
-        return items
-    for tag in tags[1:]:
-        if len(items) == 1:  # the common case, without building a list
-            item = items[0]
-            found = index.get(item)
-            if found is None:
-                found = session.children(item)
-            items = found.get(tag, _NONE)
-        elif not items:
-            break
-        else:
-            items = [child for item in items for child in session.children(item).get(tag, _NONE)]
-    return items
 
 
 _T = TypeVar("_T")
@@ -152,7 +121,7 @@ def ubl_nodes(node: etree._Element, path: str) -> list[etree._Element]:
         return child_elements(node, tags[0])
     if not tags:
         return UBL_PATHS.nodes(node, path)
-    return walk(node, tags)
+    return child_path(node, tags)
 
 
 _CII_TAGS: dict[str, tuple[str, ...]] = {}
@@ -166,7 +135,7 @@ def cii_nodes(node: etree._Element, path: str) -> list[etree._Element]:
     tags = _CII_TAGS.get(path)
     if tags is None:
         tags = _CII_TAGS[path] = cii_steps(path)
-    return child_elements(node, tags[0]) if len(tags) == 1 else walk(node, tags)
+    return child_elements(node, tags[0]) if len(tags) == 1 else child_path(node, tags)
 
 
 # Specification identifiers (BT-24) the XRechnung 3.0 rules recognise.

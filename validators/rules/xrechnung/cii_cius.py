@@ -8,7 +8,7 @@ from typing import Final
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import ACTIVE, Children, child_elements, children_reader, further
+from validators.rules._session import ACTIVE, Children, child_elements, child_path, children_reader, further
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
     CII_CIUS,
@@ -18,7 +18,6 @@ from validators.rules.xrechnung._patterns import (
     cii_nodes,
     cii_steps,
     one_cii_payment_code,
-    walk,
 )
 from validators.rules.xrechnung._xpath2 import (
     CODES,
@@ -80,7 +79,7 @@ def _direct_debit_given(means: etree._Element) -> bool:
         bt89, bt90, _ = _bg19(document)
         if bt89 or bt90:
             return True
-    return bool(walk(means, _DEBTOR_IBAN))
+    return bool(child_path(means, _DEBTOR_IBAN))
 
 
 # --- the document ---------------------------------------------------------------------------------
@@ -111,7 +110,7 @@ def _bg19(node: etree._Element) -> tuple[bool, bool, bool]:
 
 def _read_bg19(node: etree._Element) -> tuple[bool, bool, bool]:
     children = children_reader()
-    settlements = walk(node, _SETTLEMENTS)
+    settlements = child_path(node, _SETTLEMENTS)
     if len(settlements) == 1:  # the common case: the settlement's children read once
         settlement = children(settlements[0])
         return (
@@ -161,7 +160,7 @@ _PAYMENT_MEANS_PATH = (*_SETTLEMENTS, _PAYMENT_MEANS)
     de="Eine Rechnung muss Zahlungsanweisungen (BG-16) enthalten.",
 )
 def br_de_1(node: etree._Element) -> bool:
-    return bool(walk(node, _PAYMENT_MEANS_PATH))
+    return bool(child_path(node, _PAYMENT_MEANS_PATH))
 
 
 _BUYER_REFERENCE = cii_steps(f"{_REL_AGREEMENT}/ram:BuyerReference")
@@ -175,7 +174,7 @@ _BUYER_REFERENCE = cii_steps(f"{_REL_AGREEMENT}/ram:BuyerReference")
     de="Die Käuferreferenz (BT-10) muss übermittelt werden.",
 )
 def br_de_15(node: etree._Element) -> bool:
-    return nonblank(walk(node, _BUYER_REFERENCE))
+    return nonblank(child_path(node, _BUYER_REFERENCE))
 
 
 _LINE_TAXES = cii_steps(_LINE_TAX)
@@ -220,13 +219,13 @@ def br_de_16(node: etree._Element) -> bool:
     children = children_reader()
     if not _lines_use(children, node):
         # The document-level test compares the whole CategoryTradeTax text with 'VAT', as written.
-        header_tax = further(children, walk(node, _SETTLEMENTS), _HEADER_TAXES)
+        header_tax = further(children, child_path(node, _SETTLEMENTS), _HEADER_TAXES)
         header_uses = any(string_value(t) == "VAT" for t in header_tax) and any(
             string_value(c) in _VAT_CATEGORIES for tax in header_tax for c in children(tax).get(_CATEGORY_CODE, _NONE)
         )
         if not header_uses:
             return True
-    agreements = walk(node, _AGREEMENTS)
+    agreements = child_path(node, _AGREEMENTS)
     registrations = [
         i
         for i in further(children, agreements, _SELLER_REGISTRATIONS)
@@ -240,7 +239,7 @@ _DOCUMENT_TYPE_CODE = cii_steps("rsm:ExchangedDocument/ram:TypeCode")
 
 def _document_type(node: etree._Element) -> str:
     """normalize-space(rsm:ExchangedDocument/ram:TypeCode) with an at-most-one argument."""
-    found = opt(walk(node, _DOCUMENT_TYPE_CODE), "rsm:ExchangedDocument/ram:TypeCode")
+    found = opt(child_path(node, _DOCUMENT_TYPE_CODE), "rsm:ExchangedDocument/ram:TypeCode")
     return "" if found is None else normalize_space(string_value(found))
 
 
@@ -268,7 +267,7 @@ _DESCRIPTION = _q("ram:Description")
 )
 def br_de_18(node: etree._Element) -> bool:
     children = children_reader()
-    return skonto_ok([d for t in walk(node, _PAYMENT_TERMS) for d in children(t).get(_DESCRIPTION, _NONE)[:1]])
+    return skonto_ok([d for t in child_path(node, _PAYMENT_TERMS) for d in children(t).get(_DESCRIPTION, _NONE)[:1]])
 
 
 _REFERENCED_DOCUMENT = _q("ram:AdditionalReferencedDocument")
@@ -313,7 +312,7 @@ _PRECEDING_INVOICE = (*_SETTLEMENTS, _q("ram:InvoiceReferencedDocument"))
     de="Eine korrigierte Rechnung (Typcode 384) soll mindestens eine vorausgegangene Rechnung (BG-3) nennen.",
 )
 def br_de_26(node: etree._Element) -> bool:
-    return _document_type(node) != "384" or bool(walk(node, _PRECEDING_INVOICE))
+    return _document_type(node) != "384" or bool(child_path(node, _PRECEDING_INVOICE))
 
 
 _context = CII_CIUS.context(f"{_ROOT}/rsm:ExchangedDocumentContext")
@@ -656,9 +655,9 @@ _LINE_PERIOD = cii_steps("ram:SpecifiedLineTradeSettlement/ram:BillingSpecifiedP
     de="Eine Rechnung sollte BT-72, BG-14 oder in jeder Position BG-26 zur Angabe des Leistungsdatums enthalten.",
 )
 def br_de_tmp_32(node: etree._Element) -> bool:
-    if walk(node, _DELIVERY_DATE) or walk(node, _INVOICE_PERIOD):
+    if child_path(node, _DELIVERY_DATE) or child_path(node, _INVOICE_PERIOD):
         return True
-    return all(walk(line, _LINE_PERIOD) for line in child_elements(node, _LINE_ITEM))
+    return all(child_path(line, _LINE_PERIOD) for line in child_elements(node, _LINE_ITEM))
 
 
 _line = CII_CIUS.context(f"{_TRANSACTION}/ram:IncludedSupplyChainTradeLineItem")
