@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from validators.rules import Session
-from validators.rules._session import activate, child_path, children_reader, further
-from validators.rules.xrechnung._patterns import cii_steps, document_fact, ubl_steps
+from validators.rules._session import activate, child_path, children_reader, further, per_check
+from validators.rules.xrechnung._patterns import cii_steps, ubl_steps
 from validators.rules.xrechnung._xpath2 import (
     DynamicError,
     decimal_or_none,
@@ -109,7 +109,7 @@ def test_walk_in_and_outside_a_run() -> None:
         ubl_steps("cac:Item[1]")
 
 
-def test_document_fact_once_per_check_of_that_document() -> None:
+def test_per_check_once_per_check_of_that_document() -> None:
     root, other = etree.fromstring(_CII), etree.fromstring(_CII)
     calls: list[etree._Element] = []
 
@@ -117,9 +117,9 @@ def test_document_fact_once_per_check_of_that_document() -> None:
         calls.append(node)
         return len(calls)
 
-    assert document_fact(root, "k", compute) == 1  # no run: every time
-    assert document_fact(root, "k", compute) == 2
+    assert per_check(root, "k", compute) == 1  # no run: every time
+    assert per_check(root, "k", compute) == 2
     with activate(Session(root)):
-        assert document_fact(root[0], "k", compute) == 3
-        assert document_fact(root, "k", compute) == 3
-        assert document_fact(other, "k", compute) == 4  # another document: not this check's fact
+        assert per_check(root[0], "k", compute) == 3
+        assert per_check(root, "k", compute) == 3
+        assert per_check(other, "k", compute) == 4  # another document: not this check's fact

@@ -170,11 +170,20 @@ def active_session(node: etree._Element) -> Session | None:
     return session
 
 
-def per_check(node: etree._Element, key: Hashable, compute: Callable[[], T]) -> T:
-    """``compute()`` once per check of ``node``'s document (a global variable of a stylesheet, say);
-    outside a run of that document, every time."""
-    session = active_session(node)
-    return compute() if session is None else session.fact(key, compute)
+def per_check(node: etree._Element, key: Hashable, compute: Callable[[etree._Element], T]) -> T:
+    """``compute(node)`` once per check of ``node``'s document (a global variable of a stylesheet, say);
+    outside a run of that document, every time. ``compute`` takes the node, so callers need no closure."""
+    session = ACTIVE.get()
+    if session is None or session.root is not node.getroottree().getroot():
+        return compute(node)
+    memo = session.memo
+    found = memo.get(key, _MISSING)
+    if found is _MISSING:
+        found = memo[key] = compute(node)
+    return found  # type: ignore[no-any-return]
+
+
+_MISSING: Final = object()
 
 
 _NONE: Final[list[etree._Element]] = []

@@ -12,12 +12,12 @@ official order, because within a pattern the first matching context claims the n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Mapping
-from typing import Final, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Final
 
 from lxml import etree
 
-from validators.rules._session import ACTIVE, child_elements, child_path
+from validators.rules._session import child_elements, child_path
 from validators.rules._xpath import XPaths
 from validators.rules.sets import XRECHNUNG_CII, XRECHNUNG_UBL
 
@@ -44,7 +44,6 @@ __all__ = [
     "XR_EXTENSION_ID",
     "cii_nodes",
     "cii_steps",
-    "document_fact",
     "gated",
     "ubl_nodes",
     "ubl_steps",
@@ -87,23 +86,6 @@ def cii_steps(path: str) -> tuple[str, ...]:
 
 
 _NONE: Final[list[etree._Element]] = []
-
-
-_T = TypeVar("_T")
-_MISSING: Final = object()
-
-
-def document_fact(node: etree._Element, key: Hashable, compute: Callable[[etree._Element], _T]) -> _T:
-    """``compute(node)`` once per check of ``node``'s document (a global variable of the stylesheet, say);
-    outside a run of that document, every time. ``_session.per_check`` without a closure per call."""
-    session = ACTIVE.get()
-    if session is None or session.root is not node.getroottree().getroot():
-        return compute(node)
-    memo = session.memo
-    found = memo.get(key, _MISSING)
-    if found is _MISSING:
-        found = memo[key] = compute(node)
-    return found  # type: ignore[no-any-return]
 
 
 _UBL_TAGS: dict[str, tuple[str, ...]] = {}

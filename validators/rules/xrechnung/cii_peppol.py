@@ -12,7 +12,7 @@ from decimal import Decimal
 from lxml import etree
 
 from validators.rules._engine import Flag
-from validators.rules._session import Children, children_reader, further
+from validators.rules._session import Children, children_reader, further, per_check
 from validators.rules.en16931_cii._values import Names
 from validators.rules.sets import XRECHNUNG_CII
 from validators.rules.xrechnung._patterns import (
@@ -20,7 +20,6 @@ from validators.rules.xrechnung._patterns import (
     CII_PEPPOL_EMPTY,
     CII_PEPPOL_GROSS_PRICE,
     cii_nodes,
-    document_fact,
     one_cii_payment_code,
 )
 from validators.rules.xrechnung._xpath2 import (
@@ -69,12 +68,12 @@ def _invoice_currencies(node: etree._Element) -> set[str]:
 
     A global variable of the stylesheet, so it is read once per check (the set must not be changed).
     """
-    return document_fact(node, _DOCUMENT_CURRENCY, _read_document_currency)
+    return per_check(node, _DOCUMENT_CURRENCY, _read_document_currency)
 
 
 def _tax_currencies(node: etree._Element) -> set[str]:
     """$taxCurrencyCode, as ``_invoice_currencies``."""
-    return document_fact(node, _TAX_CURRENCY, _read_tax_currency)
+    return per_check(node, _TAX_CURRENCY, _read_tax_currency)
 
 
 def _read_document_currency(node: etree._Element) -> set[str]:
@@ -97,7 +96,7 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    return document_fact(node, _SLACK, _read_slack)
+    return per_check(node, _SLACK, _read_slack)
 
 
 def _read_slack(node: etree._Element) -> Decimal:

@@ -17,7 +17,6 @@ from validators.rules.sets import XRECHNUNG_UBL
 from validators.rules.xrechnung._patterns import (
     UBL_PEPPOL,
     UBL_PEPPOL_EMPTY,
-    document_fact,
     one_ubl_payment_code,
     ubl_nodes,
 )
@@ -77,7 +76,7 @@ def _slack(node: etree._Element) -> Decimal:
 
     A global variable of the stylesheet, so it is read once per check (R040, R120 ask for it per node).
     """
-    return document_fact(node, _SLACK, _read_slack)
+    return per_check(node, _SLACK, _read_slack)
 
 
 def _read_slack(node: etree._Element) -> Decimal:
@@ -324,7 +323,7 @@ def _line_date_vs_header(node: etree._Element, which: str) -> tuple[int, int] | 
     line_text = opt(text_children(node), "text node")
     document = node.getparent().getparent().getparent()
     # The same for every line: read once per check (a failed cast raises again for each line, as it did).
-    header_key = per_check(node, ("header period date", which, document), lambda: _header_date_key(document, which))
+    header_key = per_check(node, ("header period date", which, document), lambda _: _header_date_key(document, which))
     return None if line_text is None else (xs_date_key(line_text), header_key)
 
 
