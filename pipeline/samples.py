@@ -208,11 +208,13 @@ def _plain_pdf() -> bytes:
     return out.getvalue()
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
+def _zip(members: dict[str, bytes], stamped: date) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
-            archive.writestr(name, data)
+            # A fixed time stamp: writestr with a bare name stamps the clock, and the samples must not change.
+            stamp = zipfile.ZipInfo(name, (stamped.year, stamped.month, stamped.day, 0, 0, 0))
+            archive.writestr(stamp, data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -271,7 +273,7 @@ def build_samples(count: int = 6) -> list[Sample]:
     samples.append(
         Sample(
             "sammelsendung.zip",
-            _zip({f"{inv.number}.xml": write_invoice(inv, "ubl-invoice") for inv in pair}),
+            _zip({f"{inv.number}.xml": write_invoice(inv, "ubl-invoice") for inv in pair}, start),
             "two invoices, each processed on its own",
         )
     )
