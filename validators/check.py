@@ -209,7 +209,11 @@ def _not_a_vat_invoice(scenario: Scenario) -> Finding:
 
 
 def _internal(stage: str, exc: BaseException) -> Finding:
-    what = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    from validators.rules._dynamic import DynamicError
+
+    if isinstance(exc, DynamicError):
+        return _stopped(stage, exc)
+    what = "; ".join([f"{type(exc).__name__}: {exc}".rstrip(": "), *getattr(exc, "__notes__", ())])
     return Finding(
         rule=EINGANG_INTERNAL,
         flag="fatal",
@@ -217,6 +221,23 @@ def _internal(stage: str, exc: BaseException) -> Finding:
         message={
             "en": f"internal error in stage '{stage}', the document could not be judged: {what}",
             "de": f"Interner Fehler im Schritt '{stage}', das Dokument konnte nicht beurteilt werden: {what}",
+        },
+    )
+
+
+def _stopped(stage: str, exc: BaseException) -> Finding:
+    """The official rules would stop on this document (an XPath dynamic error): the reference gives no verdict."""
+    where = "; ".join(getattr(exc, "__notes__", ())) or stage
+    return Finding(
+        rule=EINGANG_INTERNAL,
+        flag="fatal",
+        level="error",
+        message={
+            "en": f"the official rules cannot evaluate this document: {where} stops with an XPath error ({exc});"
+            " the reference validator gives no verdict, so the document is not accepted",
+            "de": f"Die offiziellen Regeln können dieses Dokument nicht auswerten: {where} bricht mit einem"
+            f" XPath-Fehler ab ({exc}); der Referenzvalidator liefert kein Ergebnis, daher wird das Dokument"
+            " nicht angenommen",
         },
     )
 

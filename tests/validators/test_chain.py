@@ -33,6 +33,7 @@ SCHEMAS = REPO.parent / "shared" / "schemas"
 CIUS = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 VALID_CIUS = "kosit-testsuite/business-cases/standard/01.01a-INVOICE_ubl.xml"  # accepted by the reference
 SCHEMA_INVALID = "kosit-config-tests/instances/ubl005.xml"  # DueDate misplaced: XSD-invalid
+NS_CII = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +167,26 @@ def test_internal_rule_error_rejects_with_eingang_internal(
     assert internal["level"] == "error"
     assert "xrechnung-ubl@2.5.0" in internal["message"]
     assert "ZeroDivisionError" in internal["message"]
+
+
+VALID_CII = "kosit-testsuite/business-cases/standard/01.01a-INVOICE_uncefact.xml"  # accepted by the reference
+
+
+def test_a_document_the_official_rules_cannot_evaluate_is_not_accepted(corpus: Path, schemas: Path) -> None:
+    # CII lets the header summation repeat its amounts; the official BR-CO-10 casts "the" line total with
+    # xs:decimal(), which is an XPath error on two of them: Saxon stops, the reference gives no verdict.
+    root = etree.fromstring((corpus / VALID_CII).read_bytes())
+    (total,) = root.iterfind(".//ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:LineTotalAmount", NS_CII)
+    total.addnext(etree.fromstring(etree.tostring(total)))
+    with Checker(artefacts=Artefacts(schemas=schemas)) as checker:
+        report = checker.check(etree.tostring(root), "repeated-total.xml")
+    assert (report.accepted, report.xsd, report.scenario) == (False, "valid", "EN16931 XRechnung (CII)")
+    (stopped,) = [f for f in report.findings if f.rule == "EINGANG-INTERNAL"]
+    assert stopped.level == "error"
+    en, de = stopped.text("en"), stopped.text("de")
+    assert "the official rules cannot evaluate this document" in en and "BR-CO-10" in en
+    assert "SpecifiedTradeSettlementHeaderMonetarySummation" in en and "a sequence of 2 items" in en
+    assert "Die offiziellen Regeln können dieses Dokument nicht auswerten" in de
 
 
 def test_a_crashing_schema_stage_rejects_too(corpus: Path, tmp_path: Path) -> None:

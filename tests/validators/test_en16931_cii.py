@@ -16,6 +16,7 @@ from lxml import etree
 
 from schemas.xml import parse_xml
 from validators.rules import RULE_SETS
+from validators.rules._dynamic import DynamicError
 from validators.rules.en16931_cii._patterns import MODEL
 from validators.rules.sets import EN16931_CII
 
@@ -526,3 +527,27 @@ def test_corpus_matches_reference(key: str, path: Path, reference: list[dict[str
     got = {(f.rule.id, str(f.rule.flag)) for f in EN16931_CII.run(root) if f.rule.id in MODEL_IDS}
     want = {(f["id"], f["flag"]) for f in reference if _is_family_id(f["id"])}
     assert got == want, key
+
+
+@pytest.mark.parametrize(
+    ("edit", "rule"),
+    [
+        (append(_TOTALS, "<ram:DuePayableAmount>119.00</ram:DuePayableAmount>"), "BR-CO-16"),
+        (append(f"{_LINE}/ram:SpecifiedTradeProduct", "<ram:Name>Widget</ram:Name>"), "BR-25"),
+        (append(_HEADER_TAX, "<ram:BasisAmount>100.00</ram:BasisAmount>"), "BR-CO-17"),
+    ],
+)
+def test_a_repeated_value_the_official_test_takes_once_stops_the_rules(edit: Edit, rule: str) -> None:
+    # xs:decimal(), normalize-space() and substring-after() take at most one item in XPath 2.0: with two,
+    # the official stylesheet stops with a dynamic error, and so do the native rules, naming the rule.
+    with pytest.raises(DynamicError) as stopped:
+        list(EN16931_CII.run(_invoice(edit)))
+    assert any(note.startswith(f"{rule} (/rsm:CrossIndustryInvoice/") for note in stopped.value.__notes__)
+
+
+def test_a_repeated_value_the_official_test_only_compares_does_not_stop_the_rules() -> None:
+    # A general comparison or an existence test takes any number of items: two payment terms descriptions
+    # are just two candidates for BR-CO-25.
+    terms = f"{_SETTLEMENT}/ram:SpecifiedTradePaymentTerms"
+    root = _invoice(append(terms, "<ram:Description>30 days</ram:Description><ram:Description>net</ram:Description>"))
+    assert "BR-CO-25" not in _run(root)

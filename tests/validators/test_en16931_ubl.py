@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 
 from schemas.xml import XmlError, parse_xml
+from validators.rules._dynamic import DynamicError
 from validators.rules._engine import Flag, RuleSet
 from validators.rules._session import Session, activate
 from validators.rules.en16931_ubl._patterns import MODEL
@@ -465,3 +466,14 @@ def test_first_node_at_a_path_is_what_find_answers() -> None:
             assert has(root, path) == (expected is not None)
             found = first_text(root, path)
         assert found == (None if expected is None else "".join(expected.itertext())), path
+
+
+def test_two_seller_legal_names_stop_the_rules_as_the_official_br_06_does() -> None:
+    # normalize-space() of two RegistrationName elements is an XPath 2.0 dynamic error: Saxon stops there.
+    legal = "<cac:PartyLegalEntity><cbc:RegistrationName>Seller</cbc:RegistrationName></cac:PartyLegalEntity>"
+    body = f"<cac:AccountingSupplierParty><cac:Party>{legal}{legal}</cac:Party></cac:AccountingSupplierParty>"
+    with pytest.raises(DynamicError) as stopped:
+        fired(body)
+    assert stopped.value.__notes__ == ["BR-06 (/Invoice)"]
+    one = f"<cac:AccountingSupplierParty><cac:Party>{legal}</cac:Party></cac:AccountingSupplierParty>"
+    assert "BR-06" not in fired(one)

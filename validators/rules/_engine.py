@@ -336,20 +336,31 @@ class RuleSet:
                         claimed.update(nodes)
                     entries = ctx.entries
                     if entries:
-                        for node in nodes:
-                            for test, report, rule in entries:  # _emit, inlined: the run's innermost loop
-                                result = test(node)
-                                if result is True:
-                                    if report:
-                                        out.append(Fired(rule, node, None))
-                                elif result is False:
-                                    if not report:
-                                        out.append(Fired(rule, node, None))
-                                elif isinstance(result, Fail):
-                                    out.append(Fired(rule, node if result.node is None else result.node, result.value))
+                        try:
+                            for node in nodes:
+                                for test, report, rule in entries:  # _emit, inlined: the run's innermost loop
+                                    result = test(node)
+                                    if result is True:
+                                        if report:
+                                            out.append(Fired(rule, node, None))
+                                    elif result is False:
+                                        if not report:
+                                            out.append(Fired(rule, node, None))
+                                    elif isinstance(result, Fail):
+                                        out.append(
+                                            Fired(rule, node if result.node is None else result.node, result.value)
+                                        )
+                        except Exception as exc:
+                            # Which rule stopped the run, and where: the check's finding names both.
+                            exc.add_note(f"{rule.id} ({node_path(node)})")
+                            raise
                     elif ctx.probes:
                         for node in nodes:
-                            _emit_guarded(ctx, node, out)
+                            try:
+                                _emit_guarded(ctx, node, out)
+                            except Exception as exc:
+                                exc.add_note(f"{ctx.selector.pattern} ({node_path(node)})")
+                                raise
 
 
 def node_path(node: etree._Element) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from lxml import etree
 
+from validators.rules._dynamic import opt
 from validators.rules._engine import Fail, Flag
 from validators.rules.en16931_cii._document import (
     anywhere,
@@ -54,14 +55,15 @@ FATAL = Flag.FATAL
 _HUNDRED = Decimal(100)
 
 
-def _first_text(node: etree._Element, tag: str) -> str | None:
-    """The value of the first child named ``tag`` (a Clark name), if any."""
-    found = child_elements(node, tag)
-    return text(found[0]) if found else None
+def _single_text(node: etree._Element, tag: str) -> str | None:
+    """The value of the child named ``tag`` (a Clark name), if any, where the official test takes at most one
+    (``xs:decimal(ram:X)``, ``substring-after(ram:X, '.')``): several are a ``DynamicError``."""
+    found = opt(child_elements(node, tag), "element")
+    return None if found is None else text(found)
 
 
-def _first_decimal(node: etree._Element, tag: str) -> Decimal | None:
-    return as_decimal(_first_text(node, tag))
+def _single_decimal(node: etree._Element, tag: str) -> Decimal | None:
+    return as_decimal(_single_text(node, tag))
 
 
 def _has(node: etree._Element, tag: str) -> bool:
@@ -148,7 +150,7 @@ _LINE = ram.IncludedSupplyChainTradeLineItem
     de="Die Summe der Nettobeträge muss der Summe der Positions-Nettobeträge entsprechen.",
 )
 def _brco10(totals: etree._Element) -> bool | Fail:
-    declared = _first_decimal(totals, _LINE_TOTAL)
+    declared = _single_decimal(totals, _LINE_TOTAL)
     settlement = totals.getparent()
     transaction = settlement.getparent() if settlement is not None else None
     # ram:IncludedSupplyChainTradeLineItem/.../ram:LineTotalAmount from the transaction, line by line.
@@ -205,14 +207,14 @@ def _brco12(totals: etree._Element) -> bool:
     de="Gesamtbetrag ohne USt muss Summe der Positionen minus Nachlässe plus Zuschläge sein.",
 )
 def _brco13(totals: etree._Element) -> bool:
-    basis = _first_decimal(totals, ram.TaxBasisTotalAmount)
-    lines = _first_decimal(totals, _LINE_TOTAL)
+    basis = _single_decimal(totals, ram.TaxBasisTotalAmount)
+    lines = _single_decimal(totals, _LINE_TOTAL)
     if basis is None or lines is None:
         return False
     has_allowances = _has(totals, ram.AllowanceTotalAmount)
     has_charges = _has(totals, ram.ChargeTotalAmount)
-    allowances = _first_decimal(totals, ram.AllowanceTotalAmount)
-    charges = _first_decimal(totals, ram.ChargeTotalAmount)
+    allowances = _single_decimal(totals, ram.AllowanceTotalAmount)
+    charges = _single_decimal(totals, ram.ChargeTotalAmount)
     candidates: list[Decimal] = []
     if allowances is not None and charges is not None:
         candidates.append(dadd(dsub(lines, allowances), charges))
@@ -238,12 +240,12 @@ def _nonzero(value: Decimal | None) -> bool:
     de="Fälliger Betrag muss Gesamtbetrag mit USt minus gezahlter Betrag plus Rundungsbetrag sein.",
 )
 def _brco16(totals: etree._Element) -> bool:
-    due = _first_decimal(totals, ram.DuePayableAmount)
-    grand = _first_decimal(totals, ram.GrandTotalAmount)
+    due = _single_decimal(totals, ram.DuePayableAmount)
+    grand = _single_decimal(totals, ram.GrandTotalAmount)
     if due is None or grand is None:
         return False
-    paid = _first_decimal(totals, ram.TotalPrepaidAmount)
-    rounding = _first_decimal(totals, ram.RoundingAmount)
+    paid = _single_decimal(totals, ram.TotalPrepaidAmount)
+    rounding = _single_decimal(totals, ram.RoundingAmount)
     if paid is not None and rounding is not None and due == dadd(dsub(grand, paid), rounding):
         return True
     if rounding is not None and not _nonzero(paid) and due == dadd(grand, rounding):
@@ -264,7 +266,7 @@ def _decimals(rule_id: str, element: str, term: str, en_name: str, de_name: str)
         de=f"{de_name} hat mehr als 2 Nachkommastellen.",
     )
     def _test(totals: etree._Element) -> bool | Fail:
-        value = _first_text(totals, tag)
+        value = _single_text(totals, tag)
         return max_two_decimals(value) or Fail(value=value)
 
 
@@ -335,7 +337,7 @@ def _sibling(indicator: etree._Element, tag: str) -> bool:
 
 def _sibling_decimals_ok(indicator: etree._Element, tag: str) -> bool | Fail:
     parent = indicator.getparent()
-    value = None if parent is None else _first_text(parent, tag)
+    value = None if parent is None else _single_text(parent, tag)
     return max_two_decimals(value) or Fail(value=value)
 
 
@@ -455,8 +457,8 @@ for _ctx, _ids, _what_en, _what_de, _terms in (
     de="Der Nettobetrag der Rechnungsposition hat mehr als 2 Nachkommastellen.",
 )
 def _brdec23(line: etree._Element) -> bool | Fail:
-    amounts = line_facts(line).net_amounts
-    value = text(amounts[0]) if amounts else None
+    amount = opt(line_facts(line).net_amounts, "line net amount")
+    value = None if amount is None else text(amount)
     return max_two_decimals(value) or Fail(value=value)
 
 
@@ -505,7 +507,7 @@ def _br46(tax: etree._Element) -> bool:
 
 
 def _type_is_vat(tax: etree._Element, *, normalize: bool = False) -> bool:
-    type_code = _first_text(tax, _TYPE_CODE)
+    type_code = _single_text(tax, _TYPE_CODE)
     if type_code is None:
         return False
     upper = type_code.upper()
@@ -558,9 +560,9 @@ _HALF = Decimal("0.5")
     de="Der USt-Betrag je Kategorie muss Bemessungsbetrag x Satz / 100 sein, auf 2 Stellen gerundet (Toleranz 1).",
 )
 def _brco17(tax: etree._Element) -> bool | Fail:
-    rate_text = _first_text(tax, _RATE) if _type_is_vat(tax, normalize=True) else None
+    rate_text = _single_text(tax, _RATE) if _type_is_vat(tax, normalize=True) else None
     rate = as_decimal(rate_text)
-    tax_amount = _first_decimal(tax, _CALCULATED_AMOUNT)
+    tax_amount = _single_decimal(tax, _CALCULATED_AMOUNT)
     if tax_amount is None:
         return False
     tax_rounds_to_zero = round_decimal(tax_amount) == 0
@@ -570,7 +572,7 @@ def _brco17(tax: etree._Element) -> bool | Fail:
         return False
     if round_decimal(rate) == 0:
         return tax_rounds_to_zero
-    basis = _first_decimal(tax, _BASIS_AMOUNT)
+    basis = _single_decimal(tax, _BASIS_AMOUNT)
     if basis is None:
         return False
     # round(abs(basis) * (rate div 100) * 10 * 10) div 100, exact in xs:decimal.
@@ -587,7 +589,7 @@ def _brco17(tax: etree._Element) -> bool | Fail:
     de="Der Steuerbemessungsbetrag hat mehr als 2 Nachkommastellen.",
 )
 def _brdec19(tax: etree._Element) -> bool | Fail:
-    value = _first_text(tax, _BASIS_AMOUNT)
+    value = _single_text(tax, _BASIS_AMOUNT)
     return max_two_decimals(value) or Fail(value=value)
 
 
@@ -599,5 +601,5 @@ def _brdec19(tax: etree._Element) -> bool | Fail:
     de="Der USt-Betrag je Kategorie hat mehr als 2 Nachkommastellen.",
 )
 def _brdec20(tax: etree._Element) -> bool | Fail:
-    value = _first_text(tax, _CALCULATED_AMOUNT)
+    value = _single_text(tax, _CALCULATED_AMOUNT)
     return max_two_decimals(value) or Fail(value=value)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from validators.rules._dynamic import opt
 from validators.rules._engine import Fail, Flag
 from validators.rules.en16931_cii._document import anywhere, document_fact, header, line_facts
 from validators.rules.en16931_cii._patterns import (
@@ -71,8 +72,8 @@ def _nonblank(el: etree._Element) -> bool:
 
 
 def _filled(node: etree._Element, *tags: str) -> bool:
-    """``normalize-space(path) != ''`` on the first node the child steps ``tags`` select."""
-    found = below_first(node, *tags)
+    """``normalize-space(path) != ''`` on the node the child steps ``tags`` select; several are a ``DynamicError``."""
+    found = opt(below(node, *tags), "element")
     return found is not None and _nonblank(found)
 
 
@@ -92,8 +93,8 @@ def _first_below(parents: list[etree._Element], *tags: str) -> etree._Element | 
 
 
 def _filled_below(parents: list[etree._Element], *tags: str) -> bool:
-    """``normalize-space(parents/tags) != ''`` on the first node selected."""
-    found = _first_below(parents, *tags)
+    """``normalize-space(parents/tags) != ''`` on the node selected; several are a ``DynamicError``."""
+    found = opt([node for parent in parents for node in below(parent, *tags)], "element")
     return found is not None and _nonblank(found)
 
 
@@ -458,8 +459,8 @@ def _brb02(inv: etree._Element) -> bool:
     de="Die Rechnungsposition hat keine Positionskennung.",
 )
 def _br21(line: etree._Element) -> bool:
-    ids = line_facts(line).line_ids
-    return bool(ids) and _nonblank(ids[0])
+    found = opt(line_facts(line).line_ids, "line identifier")
+    return found is not None and _nonblank(found)
 
 
 @LINE.check(
@@ -503,8 +504,8 @@ def _br24(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keinen Artikelnamen.",
 )
 def _br25(line: etree._Element) -> bool:
-    names = line_facts(line).names
-    return bool(names) and _nonblank(names[0])
+    name = opt(line_facts(line).names, "item name")
+    return name is not None and _nonblank(name)
 
 
 @LINE.check(
@@ -884,8 +885,8 @@ def _br20(party: etree._Element) -> bool:
     de="Der Steuervertreter des Verkäufers hat keine USt-IdNr.",
 )
 def _br56(party: etree._Element) -> bool:
-    found = _vat_ids(party)
-    return bool(found) and _nonblank(found[0])
+    found = opt(_vat_ids(party), "VAT identifier")
+    return found is not None and _nonblank(found)
 
 
 @VAT_IDENTIFIER.check(

@@ -10,6 +10,7 @@ from typing import Final
 
 from lxml import etree
 
+from validators.rules._dynamic import opt
 from validators.rules._engine import Fail, Flag
 from validators.rules._session import child_elements, first_child
 from validators.rules.en16931_ubl._patterns import ctx
@@ -20,7 +21,6 @@ from validators.rules.en16931_ubl._values import (
     children,
     descendants,
     double_of,
-    first_text,
     has,
     is_vat_scheme,
     normalized,
@@ -52,9 +52,10 @@ _CREDITED_QUANTITY: Final = CBC + "CreditedQuantity"
 
 
 def _filled(el: etree._Element, path: str) -> bool:
-    """``normalize-space(path) != ''`` on the first node at ``path``: it has some non-blank text."""
-    text = first_text(el, path)
-    return text is not None and text.strip(_XML_SPACE) != ""
+    """``normalize-space(path) != ''``: the node at ``path`` has some non-blank text; several are a
+    ``DynamicError``."""
+    found = opt(children(el, path), "element")
+    return found is not None and string_value(found).strip(_XML_SPACE) != ""
 
 
 def _filled_child(el: etree._Element, tag: str) -> bool:

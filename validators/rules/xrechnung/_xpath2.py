@@ -19,6 +19,8 @@ from typing import Any, Final, TypeVar
 
 from lxml import etree
 
+from validators.rules._dynamic import DynamicError, opt
+
 __all__ = [
     "CODES",
     "DynamicError",
@@ -47,10 +49,6 @@ __all__ = [
     "xs_decimal",
     "xs_double",
 ]
-
-
-class DynamicError(ValueError):
-    """An XPath dynamic error (failed cast, cardinality): the official stylesheet aborts on it."""
 
 
 CODES: dict[str, Any] = json.loads((Path(__file__).with_name("codes.json")).read_text(encoding="utf-8"))
@@ -124,15 +122,6 @@ def blank_leaf(node: etree._Element) -> bool:
         return False
     # Any children are comments or processing instructions; the text after them is the element's too.
     return not any(child.tail and child.tail.strip(" \t\r\n") for child in node) if len(node) else True
-
-
-def opt(items: Sequence[Any], what: str = "value") -> Any:
-    """An argument typed ``item()?``: None for the empty sequence, an error for more than one item."""
-    if not items:
-        return None
-    if len(items) > 1:
-        raise DynamicError(f"a sequence of {len(items)} items where at most one {what} is allowed")
-    return items[0]
 
 
 def xs_decimal(text: str) -> Decimal:
