@@ -40,8 +40,10 @@ from validators.rules.en16931_cii._values import (
     below_first,
     cents,
     child_elements,
+    children_reader,
     dadd,
     first_child,
+    further,
     ram,
     rsm,
     text,
@@ -71,10 +73,16 @@ def _nonblank(el: etree._Element) -> bool:
     return text(el).strip(_XML_SPACE) != ""
 
 
+def _filled_in(found: list[etree._Element], what: str = "element") -> bool:
+    """``normalize-space(path) != ''`` on the nodes ``found`` at a path: one, with some non-blank text; several
+    are a ``DynamicError`` (normalize-space takes at most one item)."""
+    node = opt(found, what)
+    return node is not None and _nonblank(node)
+
+
 def _filled(node: etree._Element, *tags: str) -> bool:
-    """``normalize-space(path) != ''`` on the node the child steps ``tags`` select; several are a ``DynamicError``."""
-    found = opt(below(node, *tags), "element")
-    return found is not None and _nonblank(found)
+    """``_filled_in`` for the nodes the child steps ``tags`` select."""
+    return _filled_in(below(node, *tags))
 
 
 def _has(node: etree._Element, *tags: str) -> bool:
@@ -93,9 +101,8 @@ def _first_below(parents: list[etree._Element], *tags: str) -> etree._Element | 
 
 
 def _filled_below(parents: list[etree._Element], *tags: str) -> bool:
-    """``normalize-space(parents/tags) != ''`` on the node selected; several are a ``DynamicError``."""
-    found = opt([node for parent in parents for node in below(parent, *tags)], "element")
-    return found is not None and _nonblank(found)
+    """``_filled_in`` for the nodes ``parents/tags`` selects."""
+    return _filled_in(further(children_reader(), parents, tags))
 
 
 # --- the invoice as a whole ------------------------------------------------------------------
@@ -459,8 +466,7 @@ def _brb02(inv: etree._Element) -> bool:
     de="Die Rechnungsposition hat keine Positionskennung.",
 )
 def _br21(line: etree._Element) -> bool:
-    found = opt(line_facts(line).line_ids, "line identifier")
-    return found is not None and _nonblank(found)
+    return _filled_in(line_facts(line).line_ids, "line identifier")
 
 
 @LINE.check(
@@ -504,8 +510,7 @@ def _br24(line: etree._Element) -> bool:
     de="Die Rechnungsposition hat keinen Artikelnamen.",
 )
 def _br25(line: etree._Element) -> bool:
-    name = opt(line_facts(line).names, "item name")
-    return name is not None and _nonblank(name)
+    return _filled_in(line_facts(line).names, "item name")
 
 
 @LINE.check(
@@ -885,8 +890,7 @@ def _br20(party: etree._Element) -> bool:
     de="Der Steuervertreter des Verkäufers hat keine USt-IdNr.",
 )
 def _br56(party: etree._Element) -> bool:
-    found = opt(_vat_ids(party), "VAT identifier")
-    return found is not None and _nonblank(found)
+    return _filled_in(_vat_ids(party), "VAT identifier")
 
 
 @VAT_IDENTIFIER.check(
